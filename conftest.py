@@ -1,0 +1,67 @@
+"""Test set-up shared by the whole suite.
+
+* ``--db-only`` keeps only the tests that touch the database (the PostgreSQL rerun).
+* ``MOTCUA_REQUIRE_DB_VENDOR`` makes the run fail at once when the database it was asked to
+  use is not the one configured or cannot be reached (CI must not silently test SQLite twice).
+* ``shared_data`` gives the path of ../shared/data; tests that need it skip with one clear line
+  when it is absent, except under CI=true where it must be present.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--db-only", action="store_true", help="run only the tests that use the database"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--db-only"):
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") is not None or bool(
+            DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        (keep if uses_db else drop).append(item)
+    items[:] = keep
+    config.hook.pytest_deselected(items=drop)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    required = os.environ.get("MOTCUA_REQUIRE_DB_VENDOR")
+    if required:
+        from django.db import connection
+
+        with django_db_blocker.unblock():
+            assert connection.vendor == required, (
+                f"expected a {required} database, got {connection.vendor}"
+            )
+            connection.ensure_connection()
+    yield
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    from django.conf import settings
+
+    path = Path(settings.MOTCUA_SHARED_DATA)
+    if not path.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"../shared/data is required in CI and was not found at {path}")
+        pytest.skip(f"real data not found at {path}: set MOTCUA_SHARED_DATA to run this test")
+    return path

@@ -1,0 +1,5 @@
+"""Procedure catalogue endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["procedures"])

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from motcua.api.api import api
+
+admin.site.site_header = "Quản trị motcua"
+admin.site.site_title = "Quản trị motcua"
+admin.site.index_title = "Quản trị hệ thống một cửa điện tử"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("motcua.portal.urls")),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
