@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "motcua.agencies",
     "motcua.catalog",
     "motcua.portal",
+    "motcua.demo",
     "motcua.api",
 ]
 
