@@ -65,3 +65,20 @@ def shared_data() -> Path:
             pytest.fail(f"../shared/data is required in CI and was not found at {path}")
         pytest.skip(f"real data not found at {path}: set MOTCUA_SHARED_DATA to run this test")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # Real hashers cost ~0.3 s per user; tests check behaviour, not hashing strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    # Calendars are cached per process and invalidated by signals; a rolled-back test
+    # transaction sends none, so start every test from an empty cache.
+    from motcua.agencies.calendar import clear_calendar_cache
+
+    clear_calendar_cache()
+    yield
+    clear_calendar_cache()

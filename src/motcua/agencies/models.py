@@ -261,6 +261,27 @@ class WorkingSession(models.Model):
             raise ValidationError({"end": _("Giờ kết thúc phải sau giờ bắt đầu.")})
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValidationError({"valid_to": _("Ngày kết thúc phải sau ngày bắt đầu.")})
+        if self.agency_id and self.start and self.end and self.weekday is not None:
+            # Overlapping sessions would make the clock count the same hour twice.
+            others = WorkingSession.objects.filter(
+                agency_id=self.agency_id,
+                weekday=self.weekday,
+                start__lt=self.end,
+                end__gt=self.start,
+            ).exclude(pk=self.pk)
+            if self.valid_to:
+                others = others.filter(
+                    Q(valid_from__isnull=True) | Q(valid_from__lte=self.valid_to)
+                )
+            if self.valid_from:
+                others = others.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=self.valid_from))
+            if others.exists():
+                raise ValidationError(
+                    _(
+                        "Buổi làm việc này trùng giờ với một buổi khác"
+                        " của cùng cơ quan trong cùng thứ."
+                    )
+                )
 
 
 class CalendarDay(models.Model):
