@@ -20,7 +20,8 @@ class InvalidCode(InvalidInput):
 
 # --- Agency electronic identifier (§6.5) ----------------------------------------------------
 # Observed shape NNN.NN.NN.Xnn: levels 4, 3, 2 then the level-1 agency (letter class + digits).
-_AGENCY_ID = re.compile(r"^(\d{3})\.(\d{2})\.(\d{2})\.([A-Z])(\d{2})$")
+# re.ASCII: \d would otherwise accept Arabic-Indic or full-width digits.
+_AGENCY_ID = re.compile(r"^(\d{3})\.(\d{2})\.(\d{2})\.([A-Z])(\d{2})$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def parse_agency_id(value: str) -> AgencyId:
 
 
 # --- Procedure code (§6.6) ------------------------------------------------------------------
-_PROCEDURE_CODE = re.compile(r"^\d\.\d{6}$")
+_PROCEDURE_CODE = re.compile(r"^\d\.\d{6}$", re.ASCII)
 
 
 def normalize_procedure_code(value: str) -> str:
