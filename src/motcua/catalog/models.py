@@ -84,7 +84,8 @@ class Procedure(models.Model):
     )
     is_active = models.BooleanField(_("đang công khai"), default=True)
     # Denormalised from the current version so lists filter and search on one table.
-    name = models.CharField(_("tên thủ tục"), max_length=1000, default="")
+    # Text, not CharField: real national names run past 1,000 characters.
+    name = models.TextField(_("tên thủ tục"), default="")
     field = models.ForeignKey(
         Field,
         verbose_name=_("lĩnh vực"),
@@ -123,7 +124,7 @@ class ProcedureVersion(models.Model):
     source = models.CharField(_("nguồn"), max_length=10, choices=Source.choices)
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
 
-    name = models.CharField(_("tên thủ tục"), max_length=1000)
+    name = models.TextField(_("tên thủ tục"))
     field = models.ForeignKey(
         Field, verbose_name=_("lĩnh vực"), null=True, blank=True, on_delete=models.PROTECT
     )
@@ -189,7 +190,8 @@ class Variant(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
     code = models.CharField(_("mã trường hợp"), max_length=40, blank=True)
-    name = models.CharField(_("tên trường hợp"), max_length=1000, blank=True)
+    # Real case names are whole paragraphs (up to ~2,300 characters).
+    name = models.TextField(_("tên trường hợp"), blank=True)
 
     class Meta:
         verbose_name = _("trường hợp")
