@@ -1,0 +1,52 @@
+"""``manage.py load_demo``: load the demo province (idempotent; ``make run`` calls it).
+
+Production deployments do not call this command.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.management.base import BaseCommand
+
+from motcua.demo import loader
+
+
+class Command(BaseCommand):
+    help = "Nạp dữ liệu mẫu tỉnh Thanh Hóa (đơn vị hành chính, cơ quan, thủ tục, tài khoản mẫu)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-accounts", action="store_true", help="Không tạo tài khoản mẫu.")
+        parser.add_argument(
+            "--base-url",
+            default=os.environ.get("MOTCUA_BASE_URL", "http://127.0.0.1:8000"),
+            help="Địa chỉ gốc để in đường dẫn (mặc định http://127.0.0.1:8000).",
+        )
+
+    def handle(self, *args, **options):
+        report = loader.load_demo(accounts=not options["no_accounts"])
+        out = self.stdout
+        out.write(
+            self.style.SUCCESS(
+                "Dữ liệu mẫu: "
+                f"{report.units_created} đơn vị hành chính, {report.agencies_created} cơ quan, "
+                f"{report.departments_created} phòng ban, {report.counters_created} quầy mới; "
+                f"{report.procedures_total} thủ tục ({report.procedures_created} thủ tục mới, "
+                f"{report.versions_created} phiên bản mới)."
+            )
+        )
+        base = options["base_url"].rstrip("/")
+        if report.accounts_refused:
+            out.write(
+                self.style.WARNING(
+                    "Không tạo tài khoản mẫu: DEBUG tắt và MOTCUA_DEMO=0 (môi trường thật)."
+                )
+            )
+        elif not options["no_accounts"]:
+            note = " (vừa tạo)" if report.accounts_created else ""
+            out.write(
+                f"Tài khoản mẫu: {loader.DEMO_USERNAME} / {loader.DEMO_PASSWORD} (quản trị){note}"
+            )
+        out.write(f"Trang chủ: {base}/")
+        out.write(f"Quản trị: {base}/admin/")
+        out.write(f"Tài liệu API: {base}/api/v1/docs")
