@@ -57,7 +57,7 @@ def dossier_in(world, status: Status) -> Dossier:
 
 def expected_status(transition, dossier: Dossier) -> int:
     if transition.target is SAME:
-        return dossier.status
+        return Dossier.objects.get(pk=dossier.pk).status
     if transition.target == RESUME:
         return Pause.objects.get(dossier=dossier, ended_at__isnull=True).resume_status
     return transition.target

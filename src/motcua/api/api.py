@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from motcua.core.errors import DomainError
 
@@ -56,13 +56,26 @@ def http_error(request: HttpRequest, exc: HttpError):
     return api.create_response(request, body, status=exc.status_code)
 
 
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled):
+    body = {"code": "too_many_requests", "message": "Quá nhiều yêu cầu. Vui lòng thử lại sau."}
+    response = api.create_response(request, body, status=429)
+    if exc.wait:
+        response["Retry-After"] = str(int(exc.wait) + 1)
+    return response
+
+
 def _register_routers() -> None:
     # Imported here so each app owns its router and the API module stays a thin shell.
     from motcua.agencies.api import router as agencies_router
     from motcua.catalog.api import router as catalog_router
+    from motcua.dossiers.api import lookup_router
+    from motcua.dossiers.api import router as dossiers_router
 
     api.add_router("/calendar", agencies_router)
     api.add_router("/procedures", catalog_router)
+    api.add_router("/dossiers", dossiers_router)
+    api.add_router("/lookup", lookup_router)
 
 
 _register_routers()

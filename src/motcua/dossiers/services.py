@@ -41,6 +41,7 @@ from . import deadlines
 from .lifecycle import ACTION_LABELS, Action, Transition, Where, transition
 from .models import (
     Applicant,
+    ComponentFile,
     Delivery,
     Dossier,
     DossierCodeCounter,
@@ -852,6 +853,60 @@ def provide_supplement(
             },
         )
         return dossier
+
+
+def attach_file(
+    dossier,
+    *,
+    actor,
+    submitted_component_id: int,
+    name: str,
+    content_type: str,
+    content: bytes,
+    at: dt.datetime | None = None,
+) -> ComponentFile:
+    """Attach a scan to a submitted component (the caller has checked the content type).
+
+    The receiving desk may attach while the dossier is open; the client that created an
+    online dossier may attach while it is submitted or awaiting its supplement.
+    """
+    from django.core.files.base import ContentFile
+
+    with transaction.atomic():
+        dossier = _lock(dossier)
+        own = actor is not SYSTEM and dossier.created_by_id == getattr(actor, "pk", None)
+        desk = Role.COUNTER_OFFICER in _roles_of(actor, dossier.receiving_agency_id)
+        if not (desk and dossier.is_open) and not (
+            own and dossier.status in (Status.SUBMITTED, Status.AWAITING_SUPPLEMENT)
+        ):
+            raise PermissionDenied(
+                "Bạn không thể đính kèm tệp vào hồ sơ này ở trạng thái hiện tại."
+            )
+        component = SubmittedComponent.objects.filter(
+            dossier=dossier, pk=submitted_component_id
+        ).first()
+        if component is None:
+            raise NotFound("Không tìm thấy thành phần hồ sơ.", code="unknown_component")
+        at = _now(at)
+        row = ComponentFile(
+            component=component,
+            original_name=name[:255],
+            content_type=content_type,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+        )
+        row.file.save(name[-100:], ContentFile(content), save=False)
+        row.save()
+        _record(
+            dossier,
+            "attach_file",
+            actor,
+            at,
+            before=dossier.status,
+            data={"component": component.pk, "file": row.pk, "sha256": row.sha256},
+            topics=(),
+        )
+        return row
 
 
 # --- processing -----------------------------------------------------------------------------
