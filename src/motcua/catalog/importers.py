@@ -47,6 +47,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -161,9 +162,21 @@ def _s(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _names(items: Any) -> list[str]:
+def _seq(value: Any, key: str) -> list:
+    """A list-typed source field: [] when absent; anything but a list makes the record bad.
+
+    (Iterating a string would split it into characters and store them as names.)
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"trường «{key}» phải là một danh sách")
+    return value
+
+
+def _names(items: Any, key: str) -> list[str]:
     names = []
-    for item in items or []:
+    for item in _seq(items, key):
         name = _s(item.get("name")) if isinstance(item, dict) else _s(item)
         if name and name not in names:
             names.append(name)
@@ -192,8 +205,8 @@ def levels_from_departments(departments: Iterable[str]) -> list[str]:
 
 def catalog_row_to_content(row: dict) -> dict:
     """Canonical content of a catalogue-list row: identity, field, levels; one empty variant."""
-    categories = [c for c in row.get("categories") or [] if _s(c)]
-    departments = _names(row.get("departments"))
+    categories = [c for c in _seq(row.get("categories"), "categories") if _s(c)]
+    departments = _names(row.get("departments"), "departments")
     return {
         "code": _s(row.get("code")),
         "name": _s(row.get("name")),
@@ -203,7 +216,7 @@ def catalog_row_to_content(row: dict) -> dict:
         "levels": levels_from_departments(departments),
         "issuing_agency": _s(row.get("departmentPromulgate")),
         "executing_agencies": "; ".join(departments),
-        "subjects": _names(row.get("formalityTargetType")),
+        "subjects": _names(row.get("formalityTargetType"), "formalityTargetType"),
         "online_mode": "none",
         "postal_allowed": False,
         "variants": [{"code": "", "name": "", "components": [], "time_limits": [], "fees": []}],
@@ -216,11 +229,11 @@ def _is_optional(name: str) -> bool:
 
 def _components(items: Any) -> list[dict]:
     components = []
-    for item in items or []:
+    for item in _seq(items, "profileComponents"):
         name = _s(item.get("name"))
         if not name:
             continue  # 8 real components have no name: nothing to show or check
-        attachments = item.get("attachments") or []
+        attachments = _seq(item.get("attachments"), "attachments")
         form_name = _s(attachments[0].get("fileName")) if attachments else ""
         components.append(
             {
@@ -323,7 +336,7 @@ def _fees(methods: list[dict]) -> list[dict]:
     for channel in CHANNEL_ORDER:
         entries = [m for m in methods if CHANNELS.get(m.get("submissionMethod")) == channel]
         for method in entries:
-            for fee in method.get("fees") or []:
+            for fee in _seq(method.get("fees"), "fees"):
                 kind = FEE_KINDS.get(fee.get("type"))
                 if kind is None:
                     continue
@@ -355,7 +368,7 @@ def _fees(methods: list[dict]) -> list[dict]:
 
 def _steps_text(steps: Any) -> str:
     parts = []
-    for step in steps or []:
+    for step in _seq(steps, "executionSteps"):
         if not isinstance(step, dict):
             continue
         text = "\n".join(p for p in (_s(step.get("name")), _s(step.get("description"))) if p)
@@ -364,17 +377,19 @@ def _steps_text(steps: Any) -> str:
     return "\n\n".join(parts)
 
 
-def _code_names(items: Any) -> list[dict]:
+def _code_names(items: Any, key: str) -> list[dict]:
     return [
         {"code": _s(item.get("code")), "name": _s(item.get("name"))}
-        for item in items or []
+        for item in _seq(items, key)
         if isinstance(item, dict) and (_s(item.get("code")) or _s(item.get("name")))
     ]
 
 
 def detail_to_content(data: dict) -> dict:
     """Canonical content of a national-portal detail record (the ``data`` object)."""
-    methods = [m for m in data.get("executionMethods") or [] if isinstance(m, dict)]
+    methods = [
+        m for m in _seq(data.get("executionMethods"), "executionMethods") if isinstance(m, dict)
+    ]
     submission = {m.get("submissionMethod") for m in methods}
     if data.get("isFullProcess"):
         online_mode = "full"
@@ -383,7 +398,7 @@ def detail_to_content(data: dict) -> dict:
     else:
         online_mode = "partial"
 
-    categories = data.get("categoriesDetails") or []
+    categories = _seq(data.get("categoriesDetails"), "categoriesDetails")
     category = categories[0] if categories else data.get("category")
     field = (
         {"code": _s(category.get("code")), "name": _s(category.get("name"))}
@@ -395,8 +410,8 @@ def detail_to_content(data: dict) -> dict:
         (proposal.get("issuingAgency") or {}).get("name")
     )
 
-    cases = [c for c in data.get("cases") or [] if isinstance(c, dict)]
-    sources = [c for c in data.get("executionCases") or [] if isinstance(c, dict)]
+    cases = [c for c in _seq(data.get("cases"), "cases") if isinstance(c, dict)]
+    sources = [c for c in _seq(data.get("executionCases"), "executionCases") if isinstance(c, dict)]
     if not sources:
         sources = [{"name": "", "profileComponents": data.get("profileComponents") or []}]
     variants = []
@@ -440,23 +455,44 @@ def detail_to_content(data: dict) -> dict:
         "levels": levels,
         "decision_no": _s(proposal.get("proposalNumber")) or _s(data.get("decisionNo")),
         "issuing_agency": issuing,
-        "competent_agencies": "; ".join(_names(data.get("departmentsAuthority"))),
-        "executing_agencies": "; ".join(_names(data.get("departmentsExecuting")))
+        "competent_agencies": "; ".join(
+            _names(data.get("departmentsAuthority"), "departmentsAuthority")
+        ),
+        "executing_agencies": "; ".join(
+            _names(data.get("departmentsExecuting"), "departmentsExecuting")
+        )
         or _s(data.get("executingAgencies")),
-        "coordinating_agencies": "; ".join(_names(data.get("departmentsCoordinating")))
+        "coordinating_agencies": "; ".join(
+            _names(data.get("departmentsCoordinating"), "departmentsCoordinating")
+        )
         or _s(data.get("coordinatingAgencies")),
-        "subjects": _names(data.get("subjectTypesDetails"))
-        or _names(data.get("formalityTargetType")),
+        "subjects": _names(data.get("subjectTypesDetails"), "subjectTypesDetails")
+        or _names(data.get("formalityTargetType"), "formalityTargetType"),
         "online_mode": online_mode,
         "postal_allowed": "POSTAL" in submission,
         "same_day_cutoff": same_day and bool(re.search(r"\b15 ?(gio|h)\b", time_text)),
         "requirements": _s(data.get("requirementsAndConditions")),
         "description": _s(data.get("description")),
         "steps_text": steps_text,
-        "legal_basis": _code_names(data.get("legalBasisesDetails")),
-        "results": _code_names(data.get("resultsDetails")),
+        "legal_basis": _code_names(data.get("legalBasisesDetails"), "legalBasisesDetails"),
+        "results": _code_names(data.get("resultsDetails"), "resultsDetails"),
         "variants": variants,
     }
+
+
+def _has_non_finite(value: Any) -> bool:
+    """Whether a parsed JSON value holds NaN or ±Infinity anywhere.
+
+    Python's json accepts ``NaN``/``Infinity`` (and reads 1e400 as infinity); JSON has no such
+    numbers, the mappers cannot convert them and the database refuses them in ``raw``.
+    """
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_non_finite(item) for item in value)
+    return False
 
 
 @dataclass(frozen=True)
@@ -505,10 +541,12 @@ def parse_record(line: bytes) -> Record:
         code = normalize_procedure_code(raw_code)
     except DomainError as exc:
         raise RecordError(exc.message, _s(raw_code)) from exc
+    if _has_non_finite(obj):
+        raise RecordError("Bản ghi có số không hợp lệ (NaN hoặc vô cực).", code)
     mapper = detail_to_content if kind == "detail" else catalog_row_to_content
     try:
         content = mapper(raw)
-    except (AttributeError, TypeError, ValueError, InvalidOperation) as exc:
+    except (AttributeError, TypeError, ValueError, OverflowError, InvalidOperation) as exc:
         raise RecordError(f"Cấu trúc bản ghi không đúng: {exc}.", code) from exc
     content["code"] = code
     return Record(kind, code, content, raw)

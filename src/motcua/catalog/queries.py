@@ -139,16 +139,21 @@ def procedure_version(code: str, number: int | None = None) -> ProcedureVersion:
 
     Raises ``ProcedureNotFound`` or ``VersionNotFound``.
     """
-    procedure = Procedure.objects.filter(code=(code or "").strip()).only("id").first()
+    procedure = (
+        Procedure.objects.filter(code=(code or "").strip()).only("id", "current_version_id").first()
+    )
     if procedure is None:
         raise ProcedureNotFound(f"Không tìm thấy thủ tục có mã «{code}».")
     versions = ProcedureVersion.objects.select_related("procedure", "field").prefetch_related(
         *_version_prefetches()
     )
     if number is None:
-        version = versions.filter(
-            pk=Procedure.objects.filter(pk=procedure.pk).values("current_version_id")
-        ).first()
+        # Not a subquery: Django refuses a queryset as an exact-lookup value unless sliced.
+        version = (
+            versions.filter(pk=procedure.current_version_id).first()
+            if procedure.current_version_id is not None
+            else None
+        )
     else:
         version = versions.filter(procedure=procedure, number=number).first()
     if version is None:

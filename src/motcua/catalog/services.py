@@ -45,6 +45,7 @@ LEVELS = ("province", "commune", "ministry", "other")
 COUNTED_UNITS = {TimeUnit.WORKING_DAYS, TimeUnit.WORKING_HOURS, TimeUnit.CALENDAR_DAYS}
 MAX_TIME_AMOUNT = Decimal("999999.99")  # TimeLimit.amount is DECIMAL(8, 2)
 MAX_COPIES = 32767  # PositiveSmallIntegerField
+MAX_FEE = 2**63 - 1  # Fee.amount is BIGINT
 TEXT_LIMITS = {  # CharField lengths of ProcedureVersion / Field / Procedure
     "decision_no": 255,
     "issuing_agency": 255,
@@ -240,6 +241,8 @@ def _fee(item: Any, path: str) -> dict:
             ) from None
         if number < 0:
             raise _fail("negative_fee", f"Số tiền tại «{path}» không được âm ({amount}).", path)
+        if number > MAX_FEE:
+            raise _fail("invalid_fee", f"Số tiền tại «{path}» quá lớn ({amount}).", path)
         if number != number.to_integral_value():
             raise _fail(
                 "invalid_fee", f"Số tiền tại «{path}» phải là số nguyên đồng ({amount}).", path
