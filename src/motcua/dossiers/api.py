@@ -25,7 +25,7 @@ from motcua.agencies.models import Agency
 from motcua.core import codes
 from motcua.core.errors import DomainError, InvalidInput, NotFound
 
-from . import lifecycle, queries, services
+from . import forms, lifecycle, queries, services
 from .models import Dossier, Status
 
 router = Router(tags=["dossiers"], auth=API_AUTH)
@@ -512,6 +512,52 @@ def list_dossiers(
 @router.get("/{uuid:key}", response={200: DossierOut, **ERRORS}, summary="Chi tiết hồ sơ")
 def get_dossier(request: HttpRequest, key: uuidlib.UUID):
     return _detail(_visible(request, key))
+
+
+@router.get(
+    "/register",
+    response={200: None, **ERRORS},
+    summary="Sổ theo dõi hồ sơ (Mẫu 07), PDF hoặc Excel",
+)
+def register(
+    request: HttpRequest,
+    agency: int,
+    date_from: dt.date,
+    date_to: dt.date,
+    format: Literal["pdf", "xlsx"] = "pdf",
+):
+    """The register of one agency's desk over a period (at most a year)."""
+    require_scope(request, Scope.DOSSIERS_READ)
+    if not (queries.sees_everything(request.auth) or agency in queries.agencies_of(request.auth)):
+        raise NotFound("Không tìm thấy cơ quan.", code="unknown_agency")
+    found = Agency.objects.select_related("parent", "unit").filter(pk=agency).first()
+    if found is None:
+        raise NotFound("Không tìm thấy cơ quan.", code="unknown_agency")
+    from motcua import printing
+
+    ctx = forms.register_context(found, date_from, date_to)
+    name = f"so-theo-doi-{date_from:%Y%m%d}-{date_to:%Y%m%d}"
+    if format == "xlsx":
+        response = HttpResponse(
+            printing.render_register_xlsx(ctx),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    return pdf_response(printing.render_register_pdf(ctx), f"{name}.pdf")
+
+
+@router.get(
+    "/{uuid:key}/forms/{form}",
+    response={200: None, **ERRORS},
+    summary="Biểu mẫu của hồ sơ (Mẫu 01–06) dạng PDF",
+)
+def form_pdf(request: HttpRequest, key: uuidlib.UUID, form: str):
+    """Mẫu 01 receipt, 02 supplement request, 03 refusal, 04 apology and extension, 05 stop
+    notice, 06 control slip — each once the dossier has reached the point it records."""
+    dossier = _visible(request, key)
+    content = forms.render_form(dossier, form)
+    return pdf_response(content, f"mau-{form}-{dossier.code or dossier.uuid}.pdf")
 
 
 # --- intake ---------------------------------------------------------------------------------
