@@ -7,6 +7,7 @@ configuration at all. docs/configuration.md lists them.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "motcua.portal",
     "motcua.demo",
     "motcua.api",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +159,47 @@ MOTCUA_SHARED_DATA = Path(
 )
 # Name of the demo province (GSO code) loaded by `manage.py load_demo`.
 MOTCUA_DEMO_PROVINCE = os.environ.get("MOTCUA_DEMO_PROVINCE", "38")
+
+# Time-limit classification: "date" (compare calendar dates, the default) or "exact".
+MOTCUA_TIMELINESS_PRECISION = os.environ.get("MOTCUA_TIMELINESS_PRECISION", "date")
+# At most this many extensions with apology per dossier (Decree 118 practice: once).
+MOTCUA_MAX_EXTENSIONS = int(os.environ.get("MOTCUA_MAX_EXTENSIONS", "1"))
+# Whether waiting for a financial obligation stops the clock (sector rules differ).
+MOTCUA_PAYMENT_STOPS_CLOCK = env_bool("MOTCUA_PAYMENT_STOPS_CLOCK", True)
+# Largest scan accepted, in bytes.
+MOTCUA_MAX_UPLOAD_BYTES = int(os.environ.get("MOTCUA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+# Public lookup: requests per client (address) and period, e.g. "120/m".
+MOTCUA_LOOKUP_RATE = os.environ.get("MOTCUA_LOOKUP_RATE", "120/m")
+# Public address of the site, printed in the QR code of Mẫu 01.
+MOTCUA_BASE_URL = os.environ.get("MOTCUA_BASE_URL", "http://127.0.0.1:8000")
+
+# --- Cache and background work --------------------------------------------------------------
+# REDIS_URL (redis://127.0.0.1:6379/0) makes Redis the cache (throttles shared by every worker)
+# and the Huey queue; without it the cache is per process and Huey keeps its queue in SQLite.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Tasks run at once, in the caller, under the test runner (HUEY_IMMEDIATE=1 does it elsewhere).
+HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", "pytest" in sys.modules)
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "motcua",
+        "url": REDIS_URL,
+        "immediate": HUEY_IMMEDIATE,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "motcua",
+        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "immediate": HUEY_IMMEDIATE,
+    }
 
 LOGGING = {
     "version": 1,

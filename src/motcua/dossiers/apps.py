@@ -5,3 +5,8 @@ class DossiersConfig(AppConfig):
     name = "motcua.dossiers"
     label = "dossiers"
     verbose_name = "Hồ sơ thủ tục hành chính"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()
