@@ -12,7 +12,6 @@ import uuid as uuidlib
 from typing import Literal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja import Status as HttpStatus
@@ -23,9 +22,9 @@ from motcua.accounts.auth import API_AUTH, require_scope
 from motcua.accounts.models import Scope
 from motcua.agencies.models import Agency
 from motcua.core import codes
-from motcua.core.errors import DomainError, InvalidInput, NotFound
+from motcua.core.errors import InvalidInput, NotFound
 
-from . import forms, lifecycle, queries, services
+from . import forms, lifecycle, lookup, queries, services
 from .models import Dossier, Status
 
 router = Router(tags=["dossiers"], auth=API_AUTH)
@@ -950,12 +949,6 @@ class LookupOut(Schema):
     timeline: list[TimelineOut] | None
 
 
-class TooManyAttempts(DomainError):
-    code = "too_many_attempts"
-    status = 429
-    default_message = "Nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
-
-
 def _lookup_rate() -> str:
     return getattr(settings, "MOTCUA_LOOKUP_RATE", "120/m")
 
@@ -974,35 +967,6 @@ class LookupThrottle(AnonRateThrottle):
         return super().allow_request(request)
 
 
-FACTOR_FAILURES_ALLOWED = 5
-FACTOR_WINDOW_SECONDS = 15 * 60
-
-
-def lookup(code: str, factor: str, client: str) -> dict:
-    """The public view of a dossier; its timeline only with the right second factor."""
-    failures_key = f"lookup-factor:{client}:{code}"
-    if factor and (cache.get(failures_key) or 0) >= FACTOR_FAILURES_ALLOWED:
-        raise TooManyAttempts()
-    dossier = queries.find_by_code(code)
-    if dossier is None:
-        raise NotFound(
-            "Không tìm thấy hồ sơ có mã này. Vui lòng kiểm tra lại mã hồ sơ trên Giấy tiếp nhận.",
-            code="dossier_not_found",
-        )
-    body = {**queries.public_view(dossier), "verified": False, "timeline": None}
-    if factor:
-        applicant = dossier.applicant
-        if not codes.second_factor_matches(factor, applicant.phone, applicant.personal_id):
-            try:
-                cache.incr(failures_key)
-            except ValueError:
-                cache.set(failures_key, 1, FACTOR_WINDOW_SECONDS)
-            raise DomainError("Thông tin xác thực không đúng.", code="wrong_second_factor")
-        body["verified"] = True
-        body["timeline"] = queries.public_timeline(dossier)
-    return body
-
-
 @lookup_router.get(
     "/{code}",
     response={200: LookupOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
@@ -1016,7 +980,7 @@ def lookup_dossier(request: HttpRequest, code: str, factor: str = ""):
     adds the public timeline. Wrong factors are counted per client and code.
     """
     client = LookupThrottle().get_ident(request) or "unknown"
-    return lookup(code.strip(), factor.strip(), client)
+    return lookup.lookup(code.strip(), factor.strip(), client)
 
 
 def pdf_response(content: bytes, filename: str) -> HttpResponse:

@@ -136,4 +136,20 @@ def _expected_due(limit, agency: Agency | None, now):
 
 
 def dossier_lookup(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/dossier_lookup.html", {"code": request.GET.get("code", "")})
+    """Look a dossier up by its code (from the QR code of Mẫu 01); works without JavaScript."""
+    from motcua.dossiers import lookup
+
+    code = request.GET.get("code", "").strip()[:60]
+    factor = request.GET.get("factor", "").strip()[:10]
+    context = {"code": code, "factor_given": bool(factor)}
+    status = 200
+    if code:
+        client = request.META.get("REMOTE_ADDR", "unknown")
+        try:
+            if not lookup.allow_page_request(client):
+                raise lookup.TooManyRequests()
+            context["result"] = lookup.lookup(code, factor, client)
+        except DomainError as exc:
+            context["error"] = exc.message
+            status = exc.status
+    return render(request, "portal/dossier_lookup.html", context, status=status)
