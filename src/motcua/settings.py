@@ -133,8 +133,28 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", PROJECT_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Uploaded files (scans, results): local disk, or an S3-compatible bucket (AWS, MinIO, …) when
+# MOTCUA_S3_BUCKET is set. Files are private: links are signed and expire.
+MOTCUA_S3_BUCKET = os.environ.get("MOTCUA_S3_BUCKET", "")
+if MOTCUA_S3_BUCKET:
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MOTCUA_S3_BUCKET,
+            "endpoint_url": os.environ.get("MOTCUA_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("MOTCUA_S3_REGION") or None,
+            "access_key": os.environ.get("MOTCUA_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("MOTCUA_S3_SECRET_KEY") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 600,
+            "file_overwrite": False,
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -13,6 +13,7 @@ from motcua.agencies.models import AdministrativeUnit, Agency, Counter, Departme
 from motcua.catalog.models import OnlineMode, Procedure, ProcedureVersion
 from motcua.core.codes import is_procedure_code, parse_agency_id
 from motcua.demo import loader
+from motcua.dossiers.models import Dossier
 
 
 def _counts() -> dict[str, int]:
@@ -68,9 +69,10 @@ def test_demo_units_are_thanh_hoa_after_the_2025_merger():
 
 @pytest.mark.django_db
 def test_load_demo_twice_gives_the_same_counts():
-    call_command("load_demo", stdout=StringIO())
+    # The demo dossiers (and loading them twice) are tested in test_demo_dossiers.py.
+    call_command("load_demo", "--no-dossiers", stdout=StringIO())
     first = _counts()
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--no-dossiers", stdout=StringIO())
     assert _counts() == first
     assert first["procedures"] >= 25
     assert first["versions"] == first["procedures"]
@@ -121,7 +123,7 @@ def test_demo_agencies_exist_with_departments_and_counters():
 @pytest.mark.django_db
 def test_load_demo_prints_demo_account_and_urls():
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", "--no-dossiers", stdout=out)
     text = out.getvalue()
     assert "Tài khoản mẫu: admin / motcua-demo" in text
     assert "/admin/" in text and "/api/v1/docs" in text
@@ -144,4 +146,7 @@ def test_demo_accounts_refused_without_debug_when_motcua_demo_is_0(settings, mon
     out = StringIO()
     call_command("load_demo", stdout=out)
     assert not get_user_model().objects.filter(username="admin").exists()
+    assert not get_user_model().objects.filter(username="xa.tiepnhan").exists()
     assert "motcua-demo" not in out.getvalue()
+    assert "Hồ sơ mẫu" not in out.getvalue()
+    assert not Dossier.objects.exists()

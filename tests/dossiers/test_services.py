@@ -561,3 +561,27 @@ def test_result_file_is_stored_with_its_hash(world, settings, tmp_path):
     assert result.file_sha256 == hashlib.sha256(content).hexdigest()
     with result.file.open("rb") as fh:
         assert fh.read() == content
+
+
+def test_assignee_must_be_a_real_officer(world):
+    dossier = world.received()
+    with pytest.raises(DomainError) as caught:
+        services.assign(dossier, actor=world.leader, assignee=services.SYSTEM)
+    assert caught.value.code == "invalid_assignee"
+
+
+def test_a_template_ending_at_the_desk_names_the_return_step(world):
+    from motcua.catalog.models import ProcessStep
+
+    ProcessStep.objects.create(
+        variant=world.variant,
+        order=99,
+        name="Trả kết quả tại Trung tâm",
+        role="counter_officer",
+        share=0,
+    )
+    dossier = world.received()
+    kinds = list(dossier.steps.order_by("order", "id").values_list("kind", "name"))
+    assert kinds[-1] == ("return", "Trả kết quả tại Trung tâm")
+    assert [k for k, _ in kinds].count("return") == 1
+    assert [k for k, _ in kinds].count("processing") == 4

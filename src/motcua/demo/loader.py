@@ -1,4 +1,5 @@
-"""Load the demo province (Thanh Hóa): units, agencies, the demo catalogue and demo accounts.
+"""Load the demo province (Thanh Hóa): units, agencies, the demo catalogue, demo accounts and
+about 200 demo dossiers (``demo.dossiers``).
 
 Every function is idempotent: it creates what is missing, refreshes what it owns and never
 deletes. Procedures go through the catalogue's one write path (``save_procedure``), which
@@ -13,12 +14,18 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from motcua.accounts.models import Membership, Role
 from motcua.agencies.models import AdministrativeUnit, Agency, Counter, Department
+
+if TYPE_CHECKING:
+    from motcua.demo.dossiers import DossierReport
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Units of the two-level administration start on the day the 2025 merger took effect.
@@ -27,6 +34,41 @@ VALID_FROM = dt.date(2025, 7, 1)
 DEMO_USERNAME = "admin"
 # Printed by load_demo; production never runs load_demo.
 DEMO_PASSWORD = "motcua-demo"
+
+CENTRE_ID = "000.00.01.H56"  # Trung tâm Phục vụ hành chính công tỉnh
+COMMUNE_ID = "000.04.40.H56"  # Ủy ban nhân dân xã Hoằng Thanh
+JUSTICE_ID = "000.00.10.H56"  # Sở Tư pháp
+PROVINCE_ID = "000.00.00.H56"  # Ủy ban nhân dân tỉnh (monitoring)
+
+
+@dataclass(frozen=True)
+class DemoOfficer:
+    """A demo officer account: one membership (agency × role), the demo password."""
+
+    username: str
+    first_name: str  # family and middle names (họ và tên đệm)
+    last_name: str  # given name (tên): get_full_name() gives the Vietnamese order
+    agency_id: str  # electronic id
+    role: str
+
+
+# Same published password as the demo administrator; created only when demo accounts are
+# allowed, never reset.
+DEMO_OFFICERS: tuple[DemoOfficer, ...] = (
+    DemoOfficer("motcua.tiepnhan", "Lê Thị", "Hương", CENTRE_ID, Role.COUNTER_OFFICER),
+    DemoOfficer("motcua.chuyenvien", "Nguyễn Văn", "Hùng", CENTRE_ID, Role.SPECIALIST),
+    DemoOfficer("motcua.lanhdao", "Trịnh Đình", "Thắng", CENTRE_ID, Role.LEADER),
+    DemoOfficer("motcua.vanthu", "Phạm Thị", "Lan", CENTRE_ID, Role.CLERK),
+    DemoOfficer("xa.tiepnhan", "Hoàng Thị", "Mai", COMMUNE_ID, Role.COUNTER_OFFICER),
+    DemoOfficer("xa.chuyenvien", "Lê Văn", "Tuấn", COMMUNE_ID, Role.SPECIALIST),
+    DemoOfficer("xa.lanhdao", "Nguyễn Đình", "Phúc", COMMUNE_ID, Role.LEADER),
+    DemoOfficer("xa.vanthu", "Đỗ Thị", "Hạnh", COMMUNE_ID, Role.CLERK),
+    DemoOfficer("stp.tiepnhan", "Mai Thị", "Thu", JUSTICE_ID, Role.COUNTER_OFFICER),
+    DemoOfficer("stp.chuyenvien", "Vũ Quang", "Minh", JUSTICE_ID, Role.SPECIALIST),
+    DemoOfficer("stp.lanhdao", "Lê Xuân", "Trường", JUSTICE_ID, Role.LEADER),
+    DemoOfficer("stp.vanthu", "Trần Thị", "Ngọc", JUSTICE_ID, Role.CLERK),
+    DemoOfficer("giamsat", "Lê Minh", "Đức", PROVINCE_ID, Role.MONITOR),
+)
 
 
 @dataclass
@@ -42,6 +84,8 @@ class LoadReport:
     procedures_total: int = 0
     accounts_created: list[str] = field(default_factory=list)
     accounts_refused: bool = False
+    # Filled by demo.dossiers.load_demo_dossiers (None when dossiers were not asked for).
+    dossiers: DossierReport | None = None
 
 
 def read_json(name: str) -> dict:
@@ -133,7 +177,11 @@ def demo_accounts_allowed() -> bool:
 
 
 def ensure_demo_accounts(report: LoadReport) -> None:
-    """Create the demo superuser if it is missing (its password is never reset)."""
+    """Create the demo superuser and demo officers if missing (passwords are never reset).
+
+    An officer's membership is created if it is missing; one that exists is left as it is
+    (an administrator may have deactivated it).
+    """
     if not demo_accounts_allowed():
         report.accounts_refused = True
         return
@@ -143,10 +191,61 @@ def ensure_demo_accounts(report: LoadReport) -> None:
             username=DEMO_USERNAME, email="admin@example.invalid", password=DEMO_PASSWORD
         )
         report.accounts_created.append(DEMO_USERNAME)
+    agencies = {
+        agency.electronic_id: agency
+        for agency in Agency.objects.filter(
+            electronic_id__in={officer.agency_id for officer in DEMO_OFFICERS}
+        )
+    }
+    existing = {
+        user.username: user
+        for user in User.objects.filter(username__in=[o.username for o in DEMO_OFFICERS])
+    }
+    # One hash for all demo officers: the password is published anyway, and hashing it once
+    # instead of thirteen times keeps ``make run`` fast.
+    hashed = None
+    for officer in DEMO_OFFICERS:
+        agency = agencies.get(officer.agency_id)
+        if agency is None:
+            continue
+        user = existing.get(officer.username)
+        if user is None:
+            hashed = hashed or make_password(DEMO_PASSWORD)
+            user = User(
+                username=officer.username,
+                first_name=officer.first_name,
+                last_name=officer.last_name,
+                email=f"{officer.username}@example.invalid",
+                password=hashed,
+            )
+            user.save()
+            report.accounts_created.append(officer.username)
+        Membership.objects.get_or_create(
+            user=user, agency=agency, department=None, role=officer.role
+        )
 
 
-def load_demo(*, accounts: bool = True) -> LoadReport:
-    """Load the whole demo province in one transaction and return what was created."""
+def demo_officer_rows() -> list[tuple[str, str, str]]:
+    """(user name, role label, agency short name) of every demo officer, for printing."""
+    names = {
+        agency.electronic_id: agency.short_name or agency.name
+        for agency in Agency.objects.filter(
+            electronic_id__in={officer.agency_id for officer in DEMO_OFFICERS}
+        )
+    }
+    return [
+        (officer.username, str(Role(officer.role).label), names.get(officer.agency_id, ""))
+        for officer in DEMO_OFFICERS
+    ]
+
+
+def load_demo(*, accounts: bool = True, dossiers: bool = False) -> LoadReport:
+    """Load the whole demo province in one transaction and return what was created.
+
+    ``dossiers`` adds the demo dossiers (``manage.py load_demo`` asks for them; they are
+    refused, like the accounts, on a production-like set-up). Each dossier's story is its own
+    savepoint: one that fails is reported in ``report.dossiers.failures``, not silently lost.
+    """
     report = LoadReport()
     province = read_json("province.json")
     catalogue = read_json("procedures.json")
@@ -156,4 +255,8 @@ def load_demo(*, accounts: bool = True) -> LoadReport:
         load_procedures(catalogue, report)
         if accounts:
             ensure_demo_accounts(report)
+        if dossiers:
+            from motcua.demo.dossiers import load_demo_dossiers
+
+            report.dossiers = load_demo_dossiers()
     return report

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.dispatch import Signal
@@ -604,6 +605,12 @@ def _instantiate_steps(dossier: Dossier, received_at: dt.datetime) -> list[Step]
         intake = (first.name, first.share)
     else:
         intake = ("Tiếp nhận hồ sơ", Decimal(0))
+    # A template that ends at the desk ("Trả kết quả tại …") names the return step itself.
+    if len(template) > 1 and template[-1].role == Role.COUNTER_OFFICER:
+        last, template = template[-1], template[:-1]
+        handover = (last.name, last.share)
+    else:
+        handover = ("Trả kết quả", Decimal(0))
     rows.append(
         Step(
             dossier=dossier,
@@ -650,10 +657,10 @@ def _instantiate_steps(dossier: Dossier, received_at: dt.datetime) -> list[Step]
             dossier=dossier,
             order=len(rows),
             kind=Step.Kind.RETURN,
-            name="Trả kết quả",
+            name=handover[0],
             role=Role.COUNTER_OFFICER,
             agency=dossier.receiving_agency,
-            share=Decimal(0),
+            share=handover[1],
             state=Step.State.PENDING,
         )
     )
@@ -926,7 +933,9 @@ def assign(dossier, *, actor, assignee, note: str = "", at: dt.datetime | None =
         tr = transition(Action.ASSIGN, dossier.status)
         step = _require_active_step(dossier)
         _require(actor, dossier, tr, step)
-        if not _roles_of(assignee, step.agency_id, step.department_id) & {step.role, Role.LEADER}:
+        if not isinstance(assignee, get_user_model()) or not (
+            _roles_of(assignee, step.agency_id, step.department_id) & {step.role, Role.LEADER}
+        ):
             raise InvalidInput(
                 "Người được phân công không có vai trò phù hợp tại cơ quan xử lý bước này.",
                 code="invalid_assignee",

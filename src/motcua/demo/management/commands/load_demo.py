@@ -10,13 +10,20 @@ import os
 from django.core.management.base import BaseCommand
 
 from motcua.demo import loader
+from motcua.dossiers.models import Status
 
 
 class Command(BaseCommand):
-    help = "Nạp dữ liệu mẫu tỉnh Thanh Hóa (đơn vị hành chính, cơ quan, thủ tục, tài khoản mẫu)."
+    help = (
+        "Nạp dữ liệu mẫu tỉnh Thanh Hóa (đơn vị hành chính, cơ quan, thủ tục, tài khoản mẫu, "
+        "khoảng 200 hồ sơ mẫu)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--no-accounts", action="store_true", help="Không tạo tài khoản mẫu.")
+        parser.add_argument(
+            "--no-dossiers", action="store_true", help="Không tạo hồ sơ mẫu (khoảng 200 hồ sơ)."
+        )
         parser.add_argument(
             "--base-url",
             default=os.environ.get("MOTCUA_BASE_URL", "http://127.0.0.1:8000"),
@@ -24,7 +31,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        report = loader.load_demo(accounts=not options["no_accounts"])
+        report = loader.load_demo(
+            accounts=not options["no_accounts"], dossiers=not options["no_dossiers"]
+        )
         out = self.stdout
         out.write(
             self.style.SUCCESS(
@@ -47,6 +56,30 @@ class Command(BaseCommand):
             out.write(
                 f"Tài khoản mẫu: {loader.DEMO_USERNAME} / {loader.DEMO_PASSWORD} (quản trị){note}"
             )
+            for username, role, agency in loader.demo_officer_rows():
+                out.write(f"  {username} / {loader.DEMO_PASSWORD} ({role}, {agency})")
+        self.write_dossiers(report.dossiers)
         out.write(f"Trang chủ: {base}/")
         out.write(f"Quản trị: {base}/admin/")
         out.write(f"Tài liệu API: {base}/api/v1/docs")
+
+    def write_dossiers(self, report) -> None:
+        """One line for the demo dossiers, one per status, one per failed story."""
+        if report is None or report.refused:
+            return
+        out = self.stdout
+        if report.already_loaded:
+            out.write("Hồ sơ mẫu: đã có, không tạo thêm.")
+        else:
+            out.write(f"Hồ sơ mẫu: {report.created} hồ sơ mới trong {report.seconds:.1f} giây.")
+            if report.by_status:
+                out.write(
+                    "  Theo trạng thái: "
+                    + "; ".join(
+                        f"{Status(status).label} {count}"
+                        for status, count in report.by_status.items()
+                    )
+                    + "."
+                )
+        for failure in report.failures:
+            out.write(self.style.ERROR(f"Hồ sơ mẫu lỗi: {failure}"))
