@@ -57,3 +57,15 @@ def test_page_is_throttled(world, settings):
     client = Client(REMOTE_ADDR="198.51.100.7")
     statuses = [client.get("/tra-cuu-ho-so/", {"code": dossier.code}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_page_in_english(world):
+    dossier = world.received()
+    response = Client().get(
+        "/tra-cuu-ho-so/",
+        {"code": dossier.code, "factor": PHONE[-4:]},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    text = response.content.decode()
+    assert "The dossier has been received." in text
+    assert "Dossier received" in text  # a timeline label

@@ -406,7 +406,7 @@ def _detail(d: Dossier) -> dict:
             {
                 "at": e.at,
                 "action": e.action,
-                "label": lifecycle.ACTION_LABELS.get(e.action, e.action),
+                "label": str(lifecycle.ACTION_LABELS.get(e.action, e.action)),
                 "actor": e.actor_label,
                 "agency": e.agency.name if e.agency else "",
                 "status_before": e.status_before,

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
 
 from motcua.accounts.models import Role
 from motcua.core.errors import DomainError
@@ -40,24 +43,25 @@ class Action(StrEnum):
     RETURN_RESULT = "return_result"
 
 
-ACTION_LABELS: dict[str, str] = {
-    "submit": "Nộp hồ sơ",
-    "intake": "Tiếp nhận tại quầy",
-    Action.RECEIVE: "Tiếp nhận hồ sơ",
-    Action.REFUSE: "Từ chối tiếp nhận",
-    Action.REQUEST_SUPPLEMENT: "Yêu cầu bổ sung, hoàn thiện hồ sơ",
-    Action.PROVIDE_SUPPLEMENT: "Nhận hồ sơ bổ sung",
-    Action.ASSIGN: "Phân công xử lý",
-    Action.COMPLETE_STEP: "Hoàn thành bước xử lý",
-    Action.SEND_BACK: "Chuyển trả bước trước",
-    Action.REQUEST_PAYMENT: "Yêu cầu thực hiện nghĩa vụ tài chính",
-    Action.CONFIRM_PAYMENT: "Xác nhận đã thực hiện nghĩa vụ tài chính",
-    Action.PROPOSE_EXTENSION: "Đề nghị gia hạn, xin lỗi",
-    Action.DECIDE_EXTENSION: "Phê duyệt gia hạn",
-    Action.STOP: "Dừng giải quyết hồ sơ",
-    Action.WITHDRAW: "Rút hồ sơ theo đề nghị",
-    Action.RECORD_RESULT: "Cập nhật kết quả giải quyết",
-    Action.RETURN_RESULT: "Trả kết quả",
+ACTION_LABELS: dict[str, Any] = {  # lazy: shown in the page's language
+    "submit": _("Nộp hồ sơ"),
+    "intake": _("Tiếp nhận tại quầy"),
+    "attach_file": _("Đính kèm tệp"),
+    Action.RECEIVE: _("Tiếp nhận hồ sơ"),
+    Action.REFUSE: _("Từ chối tiếp nhận"),
+    Action.REQUEST_SUPPLEMENT: _("Yêu cầu bổ sung, hoàn thiện hồ sơ"),
+    Action.PROVIDE_SUPPLEMENT: _("Nhận hồ sơ bổ sung"),
+    Action.ASSIGN: _("Phân công xử lý"),
+    Action.COMPLETE_STEP: _("Hoàn thành bước xử lý"),
+    Action.SEND_BACK: _("Chuyển trả bước trước"),
+    Action.REQUEST_PAYMENT: _("Yêu cầu thực hiện nghĩa vụ tài chính"),
+    Action.CONFIRM_PAYMENT: _("Xác nhận đã thực hiện nghĩa vụ tài chính"),
+    Action.PROPOSE_EXTENSION: _("Đề nghị gia hạn, xin lỗi"),
+    Action.DECIDE_EXTENSION: _("Phê duyệt gia hạn"),
+    Action.STOP: _("Dừng giải quyết hồ sơ"),
+    Action.WITHDRAW: _("Rút hồ sơ theo đề nghị"),
+    Action.RECORD_RESULT: _("Cập nhật kết quả giải quyết"),
+    Action.RETURN_RESULT: _("Trả kết quả"),
 }
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from motcua.accounts.models import Membership, Role
 from motcua.core.codes import is_dossier_code
@@ -121,16 +122,16 @@ def inbox(user) -> QuerySet[Step]:
 # --- the public lookup ----------------------------------------------------------------------
 
 PUBLIC_STATUS = {
-    Status.SUBMITTED: "Hồ sơ đã được gửi, đang chờ cơ quan tiếp nhận kiểm tra.",
-    Status.RECEIVED: "Hồ sơ đã được tiếp nhận.",
-    Status.REFUSED: "Hồ sơ không được tiếp nhận.",
-    Status.PROCESSING: "Hồ sơ đang được giải quyết.",
-    Status.AWAITING_SUPPLEMENT: "Cơ quan giải quyết đề nghị bổ sung, hoàn thiện hồ sơ.",
-    Status.AWAITING_PAYMENT: "Đang chờ thực hiện nghĩa vụ tài chính.",
-    Status.WITHDRAWN: "Hồ sơ đã được rút theo đề nghị của người nộp.",
-    Status.STOPPED: "Hồ sơ đã dừng giải quyết theo đề nghị của người nộp.",
-    Status.RESULT_READY: "Đã có kết quả giải quyết, mời nhận kết quả.",
-    Status.RETURNED: "Đã trả kết quả.",
+    Status.SUBMITTED: _("Hồ sơ đã được gửi, đang chờ cơ quan tiếp nhận kiểm tra."),
+    Status.RECEIVED: _("Hồ sơ đã được tiếp nhận."),
+    Status.REFUSED: _("Hồ sơ không được tiếp nhận."),
+    Status.PROCESSING: _("Hồ sơ đang được giải quyết."),
+    Status.AWAITING_SUPPLEMENT: _("Cơ quan giải quyết đề nghị bổ sung, hoàn thiện hồ sơ."),
+    Status.AWAITING_PAYMENT: _("Đang chờ thực hiện nghĩa vụ tài chính."),
+    Status.WITHDRAWN: _("Hồ sơ đã được rút theo đề nghị của người nộp."),
+    Status.STOPPED: _("Hồ sơ đã dừng giải quyết theo đề nghị của người nộp."),
+    Status.RESULT_READY: _("Đã có kết quả giải quyết, mời nhận kết quả."),
+    Status.RETURNED: _("Đã trả kết quả."),
 }
 
 # Events shown in the public timeline (internal hand-overs are summarised, not named).
@@ -168,7 +169,7 @@ def public_view(dossier: Dossier) -> dict:
         "code": dossier.code,
         "status": dossier.status,
         "status_label": str(Status(dossier.status).label),
-        "status_text": PUBLIC_STATUS[Status(dossier.status)],
+        "status_text": str(PUBLIC_STATUS[Status(dossier.status)]),
         "procedure_code": dossier.procedure.code,
         "procedure_name": dossier.procedure.name,
         "receiving_agency": dossier.receiving_agency.name,
@@ -188,7 +189,7 @@ def public_timeline(dossier: Dossier) -> list[dict]:
         {
             "at": event.at,
             "action": event.action,
-            "label": ACTION_LABELS.get(event.action, event.action),
+            "label": str(ACTION_LABELS.get(event.action, event.action)),
             "agency": event.agency.name if event.agency else "",
             "status": event.status_after,
         }
