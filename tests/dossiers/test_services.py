@@ -585,3 +585,21 @@ def test_a_template_ending_at_the_desk_names_the_return_step(world):
     assert kinds[-1] == ("return", "Trả kết quả tại Trung tâm")
     assert [k for k, _ in kinds].count("return") == 1
     assert [k for k, _ in kinds].count("processing") == 4
+
+
+def test_a_new_catalogue_version_is_used_at_once(world):
+    from motcua.catalog.services import save_procedure
+    from tests.catalog.factories import procedure_content
+
+    first = world.submit()
+    content = procedure_content(code=world.procedure.code)
+    content["variants"][0]["fees"] = [
+        {"channel": "counter", "kind": "charge", "amount": 70000, "description": "Lệ phí mới"}
+    ]
+    content["variants"][0]["time_limits"] = [
+        {"channel": "counter", "amount": "3", "unit": "working_days", "description": ""}
+    ]
+    assert save_procedure(content, source="demo").created_version
+    second = world.submit(components=[])
+    assert (first.fee_total, second.fee_total) == (50000, 70000)
+    assert second.version_id != first.version_id

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.files import UploadedFile
-from ninja.throttling import AnonRateThrottle
+from ninja.throttling import BaseThrottle
 
 from motcua.accounts.auth import API_AUTH, require_scope
 from motcua.accounts.models import Scope
@@ -282,7 +282,8 @@ def _item(d: Dossier) -> dict:
 
 
 def _detail(d: Dossier) -> dict:
-    d = (
+    # Not get(): its LIMIT makes PostgreSQL plan the ten joins expensively.
+    (d,) = list(
         Dossier.objects.select_related(
             "procedure",
             "version",
@@ -294,7 +295,8 @@ def _detail(d: Dossier) -> dict:
             "owner",
         )
         .prefetch_related("components__files")
-        .get(pk=d.pk)
+        .filter(pk=d.pk)
+        .order_by()
     )
     result = getattr(d, "result", None) if hasattr(d, "result") else None
     steps = d.steps.select_related("agency", "assignee").order_by("order", "id")
@@ -949,29 +951,24 @@ class LookupOut(Schema):
     timeline: list[TimelineOut] | None
 
 
-def _lookup_rate() -> str:
-    return getattr(settings, "MOTCUA_LOOKUP_RATE", "120/m")
-
-
-class LookupThrottle(AnonRateThrottle):
+class LookupThrottle(BaseThrottle):
     """Per client (address), whether logged in or not; rate from ``MOTCUA_LOOKUP_RATE``."""
 
-    def __init__(self):
-        super().__init__(_lookup_rate())
-
-    def get_cache_key(self, request: HttpRequest) -> str:
-        return self.cache_format % {"scope": "lookup", "ident": self.get_ident(request)}
-
     def allow_request(self, request: HttpRequest) -> bool:
-        self.num_requests, self.duration = self.parse_rate(_lookup_rate())
-        return super().allow_request(request)
+        return lookup.allow_client(self.get_ident(request) or "unknown")
+
+    def wait(self) -> float | None:
+        return None
+
+
+_LOOKUP_THROTTLE = LookupThrottle()
 
 
 @lookup_router.get(
     "/{code}",
     response={200: LookupOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
     summary="Tra cứu hồ sơ theo mã",
-    throttle=[LookupThrottle()],
+    throttle=[_LOOKUP_THROTTLE],
 )
 def lookup_dossier(request: HttpRequest, code: str, factor: str = ""):
     """Status and appointment by dossier code, nothing personal.
@@ -979,7 +976,7 @@ def lookup_dossier(request: HttpRequest, code: str, factor: str = ""):
     ``factor`` — the last 4 digits of the applicant's phone number or personal identifier —
     adds the public timeline. Wrong factors are counted per client and code.
     """
-    client = LookupThrottle().get_ident(request) or "unknown"
+    client = _LOOKUP_THROTTLE.get_ident(request) or "unknown"
     return lookup.lookup(code.strip(), factor.strip(), client)
 
 

@@ -68,14 +68,22 @@ def _parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds
 
 
-def allow_page_request(client: str) -> bool:
-    """A fixed-window limit for the portal page, at the API's rate (``MOTCUA_LOOKUP_RATE``)."""
+def allow_client(client: str, scope: str = "api") -> bool:
+    """A fixed-window limit per client at ``MOTCUA_LOOKUP_RATE`` (atomic INCR on the cache).
+
+    One round trip in the common case; ADD only when a window starts. No per-instance state,
+    so it is safe under threaded workers.
+    """
     limit, window = _parse_rate(getattr(settings, "MOTCUA_LOOKUP_RATE", "120/m"))
-    key = f"lookup-page:{client}"
-    if cache.add(key, 1, window):
-        return True
+    key = f"lookup-{scope}:{client}"
     try:
         return cache.incr(key) <= limit
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        return True
+    except ValueError:  # no window yet (or it just expired)
+        if cache.add(key, 1, window):
+            return True
+        return cache.incr(key) <= limit
+
+
+def allow_page_request(client: str) -> bool:
+    """The portal page's limit, at the API's rate."""
+    return allow_client(client, scope="page")

@@ -156,11 +156,26 @@ def find_by_code(code: str) -> Dossier | None:
     code = (code or "").strip()
     if not is_dossier_code(code):
         return None
-    return (
+    # Only the columns the public view and the second factor need; no ORDER BY/LIMIT (the code
+    # is unique), which keeps PostgreSQL's planning of the joins cheap on this hot path.
+    rows = list(
         Dossier.objects.select_related("procedure", "receiving_agency", "applicant")
+        .only(
+            "code",
+            "status",
+            "received_at",
+            "due_at",
+            "returned_at",
+            "procedure__code",
+            "procedure__name",
+            "receiving_agency__name",
+            "applicant__phone",
+            "applicant__personal_id",
+        )
         .filter(code=code)
-        .first()
+        .order_by()
     )
+    return rows[0] if rows else None
 
 
 def public_view(dossier: Dossier) -> dict:
@@ -182,16 +197,16 @@ def public_view(dossier: Dossier) -> dict:
 def public_timeline(dossier: Dossier) -> list[dict]:
     events = (
         DossierEvent.objects.filter(dossier=dossier, action__in=PUBLIC_ACTIONS)
-        .select_related("agency")
         .order_by("at", "id")
+        .values_list("at", "action", "agency__name", "status_after")
     )
     return [
         {
-            "at": event.at,
-            "action": event.action,
-            "label": str(ACTION_LABELS.get(event.action, event.action)),
-            "agency": event.agency.name if event.agency else "",
-            "status": event.status_after,
+            "at": at,
+            "action": action,
+            "label": str(ACTION_LABELS.get(action, action)),
+            "agency": agency or "",
+            "status": status,
         }
-        for event in events
+        for at, action, agency, status in events
     ]

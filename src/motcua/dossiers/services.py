@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -291,6 +293,11 @@ def _save_status(dossier: Dossier, status: int, *fields: str) -> None:
 def _unit(code: str, level: str | None = None) -> AdministrativeUnit | None:
     if not code:
         return None
+    key = (code.strip(), level)
+    now = time.monotonic()
+    hit = _units.get(key)
+    if hit is not None and now - hit[0] < UNIT_TTL:
+        return hit[1]
     unit = AdministrativeUnit.objects.filter(code=code.strip(), valid_to__isnull=True)
     if level:
         unit = unit.filter(level=level)
@@ -299,6 +306,10 @@ def _unit(code: str, level: str | None = None) -> AdministrativeUnit | None:
         raise InvalidInput(
             f"Không tìm thấy đơn vị hành chính có mã «{code}».", code="unknown_unit", unit=code
         )
+    with _reference_lock:
+        if len(_units) >= _CACHE_LIMIT:
+            _units.clear()
+        _units[key] = (now, found)
     return found
 
 
@@ -381,13 +392,51 @@ def upsert_applicant(data: ApplicantInput) -> Applicant:
 # --- catalogue checks -----------------------------------------------------------------------
 
 
+# --- reference data, cached per process -------------------------------------------------------
+# A procedure version's variants, components, time limits and fees never change (a change makes
+# a new version), so they are read once per process; administrative units change rarely and
+# are kept for ``UNIT_TTL`` seconds. Saving any of these rows in this process clears both
+# (``clear_reference_cache``, connected in ``apps.py``), as the calendars do.
+UNIT_TTL = 300.0
+_CACHE_LIMIT = 2000
+_versions: dict[int, dict[int, Variant]] = {}
+_units: dict[tuple[str, str | None], tuple[float, AdministrativeUnit]] = {}
+_reference_lock = threading.Lock()
+
+
+def clear_reference_cache(**_signal_kwargs: Any) -> None:
+    with _reference_lock:
+        _versions.clear()
+        _units.clear()
+
+
+def _offer(version_id: int) -> dict[int, Variant]:
+    """The variants of a version with their components, time limits and fees prefetched."""
+    found = _versions.get(version_id)
+    if found is None:
+        found = {
+            v.pk: v
+            for v in Variant.objects.filter(version_id=version_id)
+            .prefetch_related("components", "time_limits", "fees")
+            .order_by("order", "id")
+        }
+        with _reference_lock:
+            if len(_versions) >= _CACHE_LIMIT:
+                _versions.clear()
+            _versions[version_id] = found
+    return found
+
+
 def _procedure_and_variant(
     code: str, variant_id: int | None, agency: Agency
 ) -> tuple[Procedure, Variant]:
-    procedure = (
-        Procedure.objects.select_related("current_version")
-        .filter(code=(code or "").strip(), is_active=True)
-        .first()
+    procedure = next(
+        iter(
+            Procedure.objects.select_related("current_version")
+            .filter(code=(code or "").strip(), is_active=True)
+            .order_by()
+        ),
+        None,
     )
     if procedure is None or procedure.current_version is None:
         raise NotFound(
@@ -395,22 +444,21 @@ def _procedure_and_variant(
             code="unknown_procedure",
             procedure=code,
         )
-    applied = procedure.applied_by.filter(is_active=True)
-    if applied.exists() and not applied.filter(agency=agency).exists():
+    applied = set(procedure.applied_by.filter(is_active=True).values_list("agency_id", flat=True))
+    if applied and agency.pk not in applied:
         raise InvalidInput(
             f"Thủ tục «{procedure.code}» không thuộc thẩm quyền tiếp nhận của {agency.name}.",
             code="not_in_competence",
         )
-    variants = procedure.current_version.variants.all()
+    variants = _offer(procedure.current_version_id)
     if variant_id is None:
-        choices = list(variants[:2])
-        if len(choices) != 1:
+        if len(variants) != 1:
             raise InvalidInput(
                 "Thủ tục có nhiều trường hợp: cần chọn trường hợp giải quyết.",
                 code="variant_required",
             )
-        return procedure, choices[0]
-    variant = variants.filter(pk=variant_id).first()
+        return procedure, next(iter(variants.values()))
+    variant = variants.get(variant_id)
     if variant is None:
         raise InvalidInput(
             "Trường hợp đã chọn không thuộc phiên bản hiện hành của thủ tục.",
@@ -422,7 +470,8 @@ def _procedure_and_variant(
 def fees_for(variant: Variant, channel: str) -> tuple[int, list[dict]]:
     lines = [
         {"kind": fee.kind, "amount": fee.amount, "description": fee.description}
-        for fee in variant.fees.filter(channel=channel)
+        for fee in sorted(variant.fees.all(), key=lambda f: f.pk)
+        if fee.channel == channel
     ]
     return sum(line["amount"] or 0 for line in lines), lines
 
