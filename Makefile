@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
+# The public address (QR codes on Mẫu 01, links printed on start) follows the port.
+export MOTCUA_BASE_URL ?= http://127.0.0.1:$(PORT)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
@@ -48,6 +50,11 @@ test: $(VENV)/.installed
 
 bench-clock: $(VENV)/.installed
 	$(PY) benchmarks/bench_worktime.py
+
+# API load benchmark on PostgreSQL behind gunicorn (scratch database motcua_bench, dropped and
+# recreated): make bench-api BENCH_ARGS="--part lookup --seconds 30"
+bench-api: $(VENV)/.installed
+	$(PY) benchmarks/bench_api.py $(BENCH_ARGS)
 
 lock:
 	$(PY) -m pip install --quiet pip-tools
