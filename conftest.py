@@ -82,3 +82,17 @@ def _fresh_calendar_cache():
     clear_calendar_cache()
     yield
     clear_calendar_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Per-process caches of reference rows and tokens start empty in every test, so a row
+    rolled back with an earlier test's transaction is never served to a later one."""
+    from motcua.accounts.auth import clear_token_cache
+    from motcua.dossiers.services import clear_reference_cache
+
+    clear_reference_cache()
+    clear_token_cache()
+    yield
+    clear_reference_cache()
+    clear_token_cache()

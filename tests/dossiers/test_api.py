@@ -90,6 +90,30 @@ def test_online_submission_is_idempotent(world, portal):
     assert Dossier.objects.count() == 2
 
 
+def test_create_answers_what_a_read_answers_with_few_queries(world, portal):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    body = payload(world)
+    body["components"].append({"name": "Giấy xác nhận", "copies": 2, "outside_reason": "Bổ sung"})
+    body["owner"] = {
+        "kind": "organisation",
+        "name": "Công ty TNHH Hòa Bình",
+        "tax_code": "0101243150",
+    }
+    post(portal, "/api/v1/dossiers", payload(world))  # warms the process's reference caches
+    with CaptureQueriesContext(connection) as queries:
+        created = post(portal, "/api/v1/dossiers", body)
+    assert created.status_code == 201, created.content
+    # The answer is built from what intake wrote, not read back (one write transaction:
+    # applicant and owner looked up and written, dossier, components, event, outbox).
+    assert len(queries.captured_queries) <= 12, [q["sql"][:80] for q in queries]
+    read = portal.get(f"/api/v1/dossiers/{created.json()['uuid']}")
+    assert created.json() == read.json()
+    assert [c["name"] for c in read.json()["components"]][-1] == "Giấy xác nhận"
+    assert read.json()["owner"]["name"] == "Công ty TNHH Hòa Bình"
+
+
 def test_create_needs_authentication_and_scope(world):
     response = post(Client(), "/api/v1/dossiers", payload(world))
     assert response.status_code == 401

@@ -299,8 +299,35 @@ def _detail(d: Dossier) -> dict:
         .order_by()
     )
     result = getattr(d, "result", None) if hasattr(d, "result") else None
-    steps = d.steps.select_related("agency", "assignee").order_by("order", "id")
-    events = d.events.select_related("agency").order_by("at", "id")
+    return _render_detail(
+        d,
+        components=[(c, list(c.files.all())) for c in d.components.all()],
+        steps=d.steps.select_related("agency", "assignee").order_by("order", "id"),
+        pauses=d.pauses.all(),
+        extensions=d.extensions.all(),
+        result=result,
+        events=d.events.select_related("agency").order_by("at", "id"),
+    )
+
+
+def _new_detail(d: Dossier) -> dict:
+    """The detail of a dossier ``services.submit`` has just written, from what it holds.
+
+    A new dossier has no file, step, pause, extension or result yet, and one event; reading
+    it all back would cost ten queries on the busiest write path.
+    """
+    return _render_detail(
+        d,
+        components=[(c, []) for c in d.new_components],
+        steps=[],
+        pauses=[],
+        extensions=[],
+        result=None,
+        events=[d.new_event],
+    )
+
+
+def _render_detail(d, *, components, steps, pauses, extensions, result, events) -> dict:
     return {
         **{
             k: v for k, v in _item(d).items() if k not in ("applicant_name", "applicant_identifier")
@@ -342,10 +369,10 @@ def _detail(d: Dossier) -> dict:
                         "size": f.size,
                         "sha256": f.sha256,
                     }
-                    for f in c.files.all()
+                    for f in files
                 ],
             }
-            for c in d.components.all()
+            for c, files in components
         ],
         "steps": [
             {
@@ -379,7 +406,7 @@ def _detail(d: Dossier) -> dict:
                 "started_at": p.started_at,
                 "ended_at": p.ended_at,
             }
-            for p in d.pauses.all()
+            for p in pauses
         ],
         "extensions": [
             {
@@ -390,7 +417,7 @@ def _detail(d: Dossier) -> dict:
                 "new_due_at": e.new_due_at,
                 "after_due": e.after_due,
             }
-            for e in d.extensions.all()
+            for e in extensions
         ],
         "result": {
             "kind": result.kind,
@@ -432,7 +459,7 @@ def _visible(request: HttpRequest, key: uuidlib.UUID) -> Dossier:
 def _agency_by_eid(value: str | None, what: str) -> Agency | None:
     if not value:
         return None
-    agency = Agency.objects.filter(electronic_id=value.strip(), is_active=True).first()
+    agency = services.agency_by_electronic_id(value)
     if agency is None:
         raise NotFound(f"Không tìm thấy {what} có mã định danh «{value}».", code="unknown_agency")
     return agency
@@ -600,7 +627,7 @@ def create_dossier(request: HttpRequest, payload: DossierIn):
         actor=request.auth,
         idempotency_key=f"{request.auth.pk}:{key}" if key else None,
     )
-    return HttpStatus(201 if created else 200, _detail(dossier))
+    return HttpStatus(201, _new_detail(dossier)) if created else HttpStatus(200, _detail(dossier))
 
 
 def _file_kind(upload: UploadedFile) -> tuple[str, str]:

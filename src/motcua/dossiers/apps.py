@@ -9,14 +9,32 @@ class DossiersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from motcua.agencies.models import AdministrativeUnit
-        from motcua.catalog.models import Component, Fee, ProcedureVersion, TimeLimit, Variant
+        from motcua.agencies.models import AdministrativeUnit, Agency
+        from motcua.catalog.models import (
+            Component,
+            Fee,
+            Procedure,
+            ProcedureAgency,
+            ProcedureVersion,
+            TimeLimit,
+            Variant,
+        )
 
         from . import signals
         from .services import clear_reference_cache
 
         signals.connect()
-        for model in (AdministrativeUnit, ProcedureVersion, Variant, Component, TimeLimit, Fee):
+        for model in (
+            AdministrativeUnit,
+            Agency,
+            Procedure,
+            ProcedureAgency,
+            ProcedureVersion,
+            Variant,
+            Component,
+            TimeLimit,
+            Fee,
+        ):
             for signal in (post_save, post_delete):
                 signal.connect(
                     clear_reference_cache, sender=model, dispatch_uid=f"ref-cache-{model.__name__}"

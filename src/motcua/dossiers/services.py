@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
@@ -381,7 +381,12 @@ def upsert_applicant(data: ApplicantInput) -> Applicant:
         # Contact details are refreshed; an empty value never erases a known one.
         if value in ("", None):
             continue
-        if getattr(applicant, name) != value:
+        if isinstance(value, models.Model):
+            # Compare keys, not rows (no query); the row in hand is the cached unit.
+            if getattr(applicant, f"{name}_id") != value.pk:
+                changed.append(name)
+            setattr(applicant, name, value)
+        elif getattr(applicant, name) != value:
             setattr(applicant, name, value)
             changed.append(name)
     if changed:
@@ -404,10 +409,76 @@ _units: dict[tuple[str, str | None], tuple[float, AdministrativeUnit]] = {}
 _reference_lock = threading.Lock()
 
 
+# Agencies and which procedure each may receive change rarely and only by an administrator; a
+# change made in another process is seen within REFERENCE_TTL seconds.
+REFERENCE_TTL = 60.0
+_agencies: dict[tuple[str, Any], tuple[float, Agency | None]] = {}
+_procedures: dict[str, tuple[float, tuple[Procedure | None, frozenset[int]]]] = {}
+
+
 def clear_reference_cache(**_signal_kwargs: Any) -> None:
     with _reference_lock:
         _versions.clear()
         _units.clear()
+        _agencies.clear()
+        _procedures.clear()
+
+
+def _remember(store: dict, key, value) -> None:
+    with _reference_lock:
+        if len(store) >= _CACHE_LIMIT:
+            store.clear()
+        store[key] = (time.monotonic(), value)
+
+
+def _recall(store: dict, key, ttl: float):
+    hit = store.get(key)
+    if hit is not None and time.monotonic() - hit[0] < ttl:
+        return True, hit[1]
+    return False, None
+
+
+def active_agency(pk: int) -> Agency | None:
+    """The active agency with this id (cached per process for ``REFERENCE_TTL`` seconds)."""
+    found, agency = _recall(_agencies, ("pk", pk), REFERENCE_TTL)
+    if not found:
+        agency = Agency.objects.filter(pk=pk, is_active=True).first()
+        _remember(_agencies, ("pk", pk), agency)
+    return agency
+
+
+def agency_by_electronic_id(value: str) -> Agency | None:
+    """The active agency with this electronic id (cached like ``active_agency``)."""
+    key = ("eid", (value or "").strip())
+    found, agency = _recall(_agencies, key, REFERENCE_TTL)
+    if not found:
+        agency = Agency.objects.filter(electronic_id=key[1], is_active=True).first()
+        _remember(_agencies, key, agency)
+    return agency
+
+
+def _procedure(code: str) -> tuple[Procedure | None, frozenset[int]]:
+    """The active procedure with this code and its current version, with the agencies that
+    apply it (empty: any agency). Cached like ``active_agency``."""
+    code = (code or "").strip()
+    found, value = _recall(_procedures, code, REFERENCE_TTL)
+    if not found:
+        procedure = next(
+            iter(
+                Procedure.objects.select_related("current_version")
+                .filter(code=code, is_active=True)
+                .order_by()
+            ),
+            None,
+        )
+        applied = frozenset(
+            procedure.applied_by.filter(is_active=True).values_list("agency_id", flat=True)
+            if procedure is not None
+            else ()
+        )
+        value = (procedure, applied)
+        _remember(_procedures, code, value)
+    return value
 
 
 def _offer(version_id: int) -> dict[int, Variant]:
@@ -430,21 +501,13 @@ def _offer(version_id: int) -> dict[int, Variant]:
 def _procedure_and_variant(
     code: str, variant_id: int | None, agency: Agency
 ) -> tuple[Procedure, Variant]:
-    procedure = next(
-        iter(
-            Procedure.objects.select_related("current_version")
-            .filter(code=(code or "").strip(), is_active=True)
-            .order_by()
-        ),
-        None,
-    )
+    procedure, applied = _procedure(code)
     if procedure is None or procedure.current_version is None:
         raise NotFound(
             f"Không tìm thấy thủ tục hành chính có mã «{code}».",
             code="unknown_procedure",
             procedure=code,
         )
-    applied = set(procedure.applied_by.filter(is_active=True).values_list("agency_id", flat=True))
     if applied and agency.pk not in applied:
         raise InvalidInput(
             f"Thủ tục «{procedure.code}» không thuộc thẩm quyền tiếp nhận của {agency.name}.",
@@ -492,11 +555,17 @@ def missing_components(dossier: Dossier) -> list[Component]:
 
 
 def _add_components(
-    dossier: Dossier, items: Sequence[ComponentInput], at: dt.datetime, pause: Pause | None = None
+    dossier: Dossier,
+    items: Sequence[ComponentInput],
+    at: dt.datetime,
+    pause: Pause | None = None,
+    *,
+    start: int | None = None,
 ) -> list[SubmittedComponent]:
     known = {c.pk: c for c in dossier.variant.components.all()}
     rows = []
-    start = SubmittedComponent.objects.filter(dossier=dossier).count()
+    if start is None:
+        start = SubmittedComponent.objects.filter(dossier=dossier).count()
     for index, item in enumerate(items):
         if item.originals < 0 or item.copies < 0:
             raise InvalidInput("Số bản không được là số âm.", code="invalid_count")
@@ -539,6 +608,11 @@ def _add_components(
 # --- submission -----------------------------------------------------------------------------
 
 
+def _by_idempotency_key(key: str) -> Dossier | None:
+    # The key is unique: no ORDER BY/LIMIT, which can lead PostgreSQL to walk the primary key.
+    return next(iter(Dossier.objects.filter(idempotency_key=key).order_by()), None)
+
+
 def submit(
     data: SubmissionInput,
     *,
@@ -551,7 +625,7 @@ def submit(
     With ``idempotency_key`` a retried request returns the dossier the first one created.
     """
     if idempotency_key:
-        existing = Dossier.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _by_idempotency_key(idempotency_key)
         if existing is not None:
             return existing, False
     at = _now(at)
@@ -567,12 +641,12 @@ def submit(
         )
     if not 1 <= int(data.sets) <= 100:
         raise InvalidInput("Số bộ hồ sơ phải từ 1 đến 100.", code="invalid_sets")
-    agency = Agency.objects.filter(pk=data.receiving_agency_id, is_active=True).first()
+    agency = active_agency(data.receiving_agency_id)
     if agency is None:
         raise NotFound("Không tìm thấy cơ quan tiếp nhận.", code="unknown_agency")
     deciding = None
     if data.deciding_agency_id is not None:
-        deciding = Agency.objects.filter(pk=data.deciding_agency_id, is_active=True).first()
+        deciding = active_agency(data.deciding_agency_id)
         if deciding is None:
             raise NotFound("Không tìm thấy cơ quan giải quyết.", code="unknown_agency")
     counter = None
@@ -616,11 +690,14 @@ def submit(
                 created_by=_actor_user(actor),
                 idempotency_key=idempotency_key or None,
             )
-            _add_components(dossier, data.components, at)
-            _record(dossier, "submit", actor, at, before=None, topics=("notify",))
+            # What this call wrote, for the caller's answer (the API answers from it).
+            dossier.new_components = _add_components(dossier, data.components, at, start=0)
+            dossier.new_event = _record(
+                dossier, "submit", actor, at, before=None, topics=("notify",)
+            )
     except IntegrityError:
         if idempotency_key:
-            existing = Dossier.objects.filter(idempotency_key=idempotency_key).first()
+            existing = _by_idempotency_key(idempotency_key)
             if existing is not None:
                 return existing, False
         raise
