@@ -10,10 +10,11 @@ export MOTCUA_BASE_URL ?= http://127.0.0.1:$(PORT)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate demo lock bench-clock clean
+.PHONY: help run serve test lint format migrate demo lock bench-clock clean
 
 help:
 	@echo "make run    - install, migrate, load the demo province and serve on http://127.0.0.1:$(PORT)"
+	@echo "make serve  - production-style serving (gunicorn + task consumer), settings from the environment"
 	@echo "make test   - lint, migration check and the whole test suite (SQLite; PostgreSQL too when CI=true)"
 	@echo "make bench-clock - due-date benchmark (core.worktime)"
 	@echo "make lock   - re-pin requirements/*.txt from requirements/*.in"
@@ -33,6 +34,11 @@ migrate: $(VENV)/.installed
 
 demo: migrate
 	$(PY) manage.py load_demo
+
+# Production-style: gunicorn (2 sync workers per core) + the Huey consumer; settings from the
+# environment (docs/deployment.md). No demo data is loaded.
+serve: $(VENV)/.installed
+	PORT=$(PORT) scripts/serve.sh
 
 run: demo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

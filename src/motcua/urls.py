@@ -3,6 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from motcua import health
 from motcua.api.api import api
 
 admin.site.site_header = "Quản trị motcua"
@@ -10,6 +11,8 @@ admin.site.site_title = "Quản trị motcua"
 admin.site.index_title = "Quản trị hệ thống một cửa điện tử"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
