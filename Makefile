@@ -5,12 +5,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+CHROMIUM ?= /usr/bin/chromium
 # The public address (QR codes on Mẫu 01, links printed on start) follows the port.
 export MOTCUA_BASE_URL ?= http://127.0.0.1:$(PORT)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint format migrate demo lock bench-clock clean
+.PHONY: help run serve test lint format migrate demo lock bench-clock clean chromium
 
 help:
 	@echo "make run    - install, migrate, load the demo province and serve on http://127.0.0.1:$(PORT)"
@@ -51,8 +53,20 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: $(VENV)/.installed
-	$(PY) scripts/run_tests.py
+test: $(VENV)/.installed chromium
+	MOTCUA_CHROMIUM=$(CHROMIUM) $(PY) scripts/run_tests.py
+
+# Chromium for the browser tests: installed with apt-get when missing and we are root; otherwise
+# one line, and the browser tests skip (under CI=true they fail instead).
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Chromium for the browser tests (apt-get install -y chromium)..."; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+			|| echo "Chromium could not be installed: the browser tests will skip (fail under CI=true)."; \
+	else \
+		echo "No Chromium at $(CHROMIUM) and no way to install it here (needs root and apt-get): the browser tests will skip (fail under CI=true)."; \
+	fi
 
 bench-clock: $(VENV)/.installed
 	$(PY) benchmarks/bench_worktime.py

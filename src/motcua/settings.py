@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -43,13 +44,18 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "motcua.core",
     "motcua.agencies",
     "motcua.catalog",
     "motcua.accounts",
     "motcua.dossiers",
     "motcua.printing",
+    "motcua.notifications",
     "motcua.portal",
+    "motcua.backoffice",
     "motcua.demo",
     "motcua.api",
     "huey.contrib.djhuey",
@@ -63,9 +69,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Sign-in, membership, second factor and role of every page under /can-bo/.
+    "motcua.backoffice.middleware.BackofficeAccessMiddleware",
+    # Last: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "motcua.urls"
@@ -82,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "motcua.backoffice.context.backoffice",
             ],
         },
     },
@@ -112,6 +124,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Sign-in (officers' back office) --------------------------------------------------------
+# django-axes first: it refuses a locked-out user before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "backoffice:login"
+LOGIN_REDIRECT_URL = "backoffice:home"
+# After this many failed sign-ins from one address for one user name, that pair is locked for
+# MOTCUA_LOGIN_LOCKOUT_MINUTES (a success resets the count; more failures while locked do not
+# lengthen the lock). Operators unlock early with `manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = int(os.environ.get("MOTCUA_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("MOTCUA_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "motcua.backoffice.views.auth.locked_out"
+# Behind a reverse proxy every request comes from the proxy's address: name the header the proxy
+# sets to the client's address (as a META key, e.g. HTTP_X_REAL_IP) so lockouts are per client.
+MOTCUA_CLIENT_IP_HEADER = os.environ.get("MOTCUA_CLIENT_IP_HEADER", "")
+AXES_CLIENT_IP_CALLABLE = "motcua.backoffice.signin.client_ip"
+# Successful sign-ins are logged too (Axes "access logs" in the admin).
+AXES_DISABLE_ACCESS_LOG = False
+AXES_VERBOSE = False  # no start-up banner; lockouts are still logged
+# Second factor (TOTP) for leaders, administrators and superusers: the issuer shown in the
+# authenticator app, and how long a password-checked sign-in waits for its code.
+OTP_TOTP_ISSUER = os.environ.get("MOTCUA_OTP_ISSUER", "motcua")
+MOTCUA_OTP_PENDING_SECONDS = int(os.environ.get("MOTCUA_OTP_PENDING_SECONDS", "600"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -193,14 +234,49 @@ MOTCUA_LOOKUP_RATE = os.environ.get("MOTCUA_LOOKUP_RATE", "120/m")
 # Public address of the site, printed in the QR code of Mẫu 01.
 MOTCUA_BASE_URL = os.environ.get("MOTCUA_BASE_URL", "http://127.0.0.1:8000")
 
+# --- Notifications (docs/notifications.md) ---------------------------------------------------
+# E-mail goes through Django's backend: SMTP when EMAIL_HOST is set, otherwise printed to the
+# worker's console (the embedded mode sends nothing out).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, usually on port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # implicit TLS, usually on port 465
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587" if EMAIL_USE_TLS else "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Một cửa <no-reply@localhost>")
+# The provider behind each channel: a dotted path (a motcua.notifications Provider) and its
+# options as a JSON object. SMS and Zalo stay in the sandbox until a provider is contracted.
+MOTCUA_NOTIFY_EMAIL_PROVIDER = os.environ.get(
+    "MOTCUA_NOTIFY_EMAIL_PROVIDER", "motcua.notifications.providers.DjangoEmailProvider"
+)
+MOTCUA_NOTIFY_SMS_PROVIDER = os.environ.get(
+    "MOTCUA_NOTIFY_SMS_PROVIDER", "motcua.notifications.providers.SandboxProvider"
+)
+MOTCUA_NOTIFY_ZALO_PROVIDER = os.environ.get(
+    "MOTCUA_NOTIFY_ZALO_PROVIDER", "motcua.notifications.providers.SandboxProvider"
+)
+MOTCUA_NOTIFY_EMAIL_OPTIONS = os.environ.get("MOTCUA_NOTIFY_EMAIL_OPTIONS", "{}")
+MOTCUA_NOTIFY_SMS_OPTIONS = os.environ.get("MOTCUA_NOTIFY_SMS_OPTIONS", "{}")
+MOTCUA_NOTIFY_ZALO_OPTIONS = os.environ.get("MOTCUA_NOTIFY_ZALO_OPTIONS", "{}")
+# SMS with diacritics (UCS-2: 70 characters a message instead of 160).
+MOTCUA_NOTIFY_SMS_UNICODE = env_bool("MOTCUA_NOTIFY_SMS_UNICODE", False)
+# A message still "sending" after this many seconds is taken as lost in a crash: marked
+# "unknown" and not sent again automatically (at most once). Longer than any send may take.
+MOTCUA_NOTIFY_SENDING_TIMEOUT = int(os.environ.get("MOTCUA_NOTIFY_SENDING_TIMEOUT", "600"))
+
 # --- Cache and background work --------------------------------------------------------------
 # REDIS_URL (redis://127.0.0.1:6379/0) makes Redis the cache (throttles shared by every worker)
 # and the Huey queue; without it the cache is per process and Huey keeps its queue in SQLite.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "motcua.cache.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "motcua.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -227,5 +303,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failed sign-ins and lockouts are warnings; every successful sign-in would be noise.
+        "axes": {"level": "WARNING"},
+    },
 }

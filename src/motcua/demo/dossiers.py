@@ -1207,6 +1207,11 @@ def load_demo_dossiers(*, now: dt.datetime | None = None, seed: int = SEED) -> D
         try:
             with transaction.atomic():
                 dossier = player.play(story, story_rng)
+                # In the story's own transaction: a worker running meanwhile (run_huey) must
+                # never find demo history to send to a real channel.
+                OutboxMessage.objects.filter(
+                    dossier=dossier, topic__startswith="notify", delivered_at__isnull=True
+                ).update(delivered_at=timezone.now(), last_error="demo: not sent")
         except Exception as exc:  # one story failing must not hide the others
             report.failures.append(
                 f"{KEY_PREFIX}{number} ({story.procedure.code}, {story.kind}): "

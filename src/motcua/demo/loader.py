@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from base64 import b32decode
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from motcua.accounts.models import Membership, Role
 from motcua.agencies.models import AdministrativeUnit, Agency, Counter, Department
@@ -34,6 +36,14 @@ VALID_FROM = dt.date(2025, 7, 1)
 DEMO_USERNAME = "admin"
 # Printed by load_demo; production never runs load_demo.
 DEMO_PASSWORD = "motcua-demo"
+
+# Demo leaders must give a TOTP code after their password. Their device holds this published
+# key (base32, as authenticator apps take it), so anyone trying the demo can add it to an app or
+# run `motcua demo-totp <user name>`. That command prints codes for this key only. DEMO ONLY.
+DEMO_TOTP_SECRET = "MOTCUA2DEMO3LANHDAO4TOTP5SECRETS"
+DEMO_TOTP_KEY_HEX = b32decode(DEMO_TOTP_SECRET).hex()
+DEMO_TOTP_DEVICE_NAME = "Demo (khóa công khai)"
+DEMO_OTP_ROLES = frozenset({Role.LEADER, Role.ADMINISTRATOR})
 
 CENTRE_ID = "000.00.01.H56"  # Trung tâm Phục vụ hành chính công tỉnh
 COMMUNE_ID = "000.04.40.H56"  # Ủy ban nhân dân xã Hoằng Thanh
@@ -222,6 +232,17 @@ def ensure_demo_accounts(report: LoadReport) -> None:
             report.accounts_created.append(officer.username)
         Membership.objects.get_or_create(
             user=user, agency=agency, department=None, role=officer.role
+        )
+        if officer.role in DEMO_OTP_ROLES:
+            ensure_demo_totp_device(user)
+
+
+def ensure_demo_totp_device(user) -> None:
+    """Give a demo leader a confirmed TOTP device with the published demo key, unless they
+    already have a device (one set up by hand is left alone)."""
+    if not TOTPDevice.objects.filter(user=user).exists():
+        TOTPDevice.objects.create(
+            user=user, name=DEMO_TOTP_DEVICE_NAME, key=DEMO_TOTP_KEY_HEX, confirmed=True
         )
 
 

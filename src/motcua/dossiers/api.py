@@ -25,6 +25,7 @@ from motcua.core import codes
 from motcua.core.errors import InvalidInput, NotFound
 
 from . import forms, lifecycle, lookup, queries, services
+from .files import file_kind as _file_kind
 from .models import Dossier, Status
 
 router = Router(tags=["dossiers"], auth=API_AUTH)
@@ -628,32 +629,6 @@ def create_dossier(request: HttpRequest, payload: DossierIn):
         idempotency_key=f"{request.auth.pk}:{key}" if key else None,
     )
     return HttpStatus(201, _new_detail(dossier)) if created else HttpStatus(200, _detail(dossier))
-
-
-def _file_kind(upload: UploadedFile) -> tuple[str, str]:
-    """Sniff the content; the name's extension must agree with it."""
-    import filetype
-
-    allowed = {
-        "application/pdf": {"pdf"},
-        "image/jpeg": {"jpg", "jpeg"},
-        "image/png": {"png"},
-    }
-    head = upload.read(8192)
-    upload.seek(0)
-    guess = filetype.guess(head)
-    ext = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
-    if guess is None or guess.mime not in allowed:
-        raise InvalidInput(
-            "Chỉ nhận tệp PDF, JPEG hoặc PNG (nội dung tệp không thuộc các loại này).",
-            code="unsupported_file_type",
-        )
-    if ext not in allowed[guess.mime]:
-        raise InvalidInput(
-            f"Tên tệp «{upload.name}» không khớp với nội dung ({guess.extension.upper()}).",
-            code="file_type_mismatch",
-        )
-    return guess.mime, ext
 
 
 @router.post(

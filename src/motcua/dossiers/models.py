@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.models import Channel, Role
+from motcua.core.text import fold
 
 
 class Status(models.IntegerChoices):
@@ -86,6 +87,8 @@ class Applicant(models.Model):
         on_delete=models.SET_NULL,
         related_name="applicant_profiles",
     )
+    # The name folded (``core.text.fold``) for diacritics-insensitive search; kept by ``save``.
+    search_text = models.CharField(max_length=255, editable=False, db_index=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -107,6 +110,13 @@ class Applicant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_text = fold(self.name)[:255]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
     @property
     def identifier(self) -> str:
@@ -230,6 +240,8 @@ class Dossier(models.Model):
             models.Index(fields=["receiving_agency", "status", "-submitted_at"]),
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["-submitted_at"]),
+            # The back office's lists of one status, newest first (worklist "all", filtered).
+            models.Index(fields=["status", "-submitted_at"], name="dossier_status_submitted"),
         ]
 
     def __str__(self) -> str:

@@ -58,8 +58,14 @@ class Command(BaseCommand):
             )
             for username, role, agency in loader.demo_officer_rows():
                 out.write(f"  {username} / {loader.DEMO_PASSWORD} ({role}, {agency})")
+            out.write(
+                "  Lãnh đạo nhập thêm mã xác thực hai bước: `.venv/bin/motcua demo-totp "
+                "motcua.lanhdao` in mã hiện tại, hoặc thêm khóa mẫu "
+                f"{loader.DEMO_TOTP_SECRET} vào ứng dụng xác thực (chỉ dùng cho dữ liệu mẫu)."
+            )
         self.write_dossiers(report.dossiers)
         out.write(f"Trang chủ: {base}/")
+        out.write(f"Trang cán bộ: {base}/can-bo/")
         out.write(f"Quản trị: {base}/admin/")
         out.write(f"Tài liệu API: {base}/api/v1/docs")
 
