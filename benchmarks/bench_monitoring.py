@@ -14,8 +14,9 @@ What it does:
    people's committee per commune, 300 procedures (100 applied per agency kind);
 2. ``DailyRollup`` rows written directly: ``--rows-per-day`` (agency, procedure, channel)
    combinations a day over ``--days`` days ending yesterday (3,000 a day is what a province of
-   about 10 million dossiers in three years produces), with plausible counters; and the
-   end-of-month in-progress snapshots (``OpenSnapshot``) the scorecard reads;
+   about 10 million dossiers in three years produces; procedures drawn with Zipf weights), with
+   plausible counters; the ``MonthlyRollup`` rows computed from them (``refresh_months``, as a
+   rebuild does); and the end-of-month in-progress snapshots (``OpenSnapshot``);
 3. for each case, one unmeasured run then ``--repeat`` runs of the read function the API calls
    (``scorecard.compute``, ``queries.rollup_summary``), timed with ``perf_counter``; it prints
    the median and the worst in milliseconds and the number of queries of one run.
@@ -66,7 +67,7 @@ def _setup(args) -> None:
 
 def _load(args) -> dict:
     from django.contrib.auth import get_user_model
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from motcua.agencies.models import AdministrativeUnit, Agency
     from motcua.catalog.models import Procedure, ProcedureAgency
@@ -117,8 +118,10 @@ def _load(args) -> dict:
         for a in agencies
         for p in rng.sample(procedures, 100 if a.level == "province" else 40)
     )
-    # Weights: the centre receives most, communes a little each.
+    # Weights: the centre receives most, communes a little each; a few procedures make most
+    # of the dossiers (Zipf), as in a real province.
     weights = [30.0] + [3.0] * 20 + [1.0] * args.communes
+    procedure_weights = [1 / (rank + 1) for rank in range(len(procedures))]
     yesterday = vn_day(dt.datetime.now(dt.UTC)) - dt.timedelta(days=1)
     first = yesterday - dt.timedelta(days=args.days - 1)
     channels = ["counter"] * 6 + ["online"] * 3 + ["postal"]
@@ -129,7 +132,8 @@ def _load(args) -> dict:
         keys = set()
         while len(keys) < args.rows_per_day:
             agency = rng.choices(agencies, weights)[0]
-            keys.add((agency.pk, rng.choice(procedures).pk, rng.choice(channels)))
+            procedure = rng.choices(procedures, procedure_weights)[0]
+            keys.add((agency.pk, procedure.pk, rng.choice(channels)))
         batch = []
         for agency_id, procedure_id, channel in keys:
             received = rng.randint(1, 12)
@@ -175,9 +179,17 @@ def _load(args) -> dict:
             OpenSnapshot.objects.bulk_create(snaps, batch_size=2000)
             SnapshotDay.objects.create(day=day)
         day += dt.timedelta(days=1)
+    # The month rows, as the outbox handler keeps them and the rebuild writes them.
+    from motcua.monitoring.rollups import refresh_months
+
+    month_rows = refresh_months(first, yesterday)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     user = get_user_model().objects.create_superuser("bench", "b@example.invalid", "x")
     return {
         "rows": rows,
+        "month_rows": month_rows,
         "seconds": time.perf_counter() - started,
         "user": user,
         "province": province,
@@ -275,8 +287,9 @@ def main() -> None:
     print(f"# bench_monitoring — {connection.vendor}")
     print()
     print(
-        f"{data['rows']:,} rollup rows ({args.days} days × {args.rows_per_day:,}), "
-        f"{len(province.agency_ids)} agencies; loaded in {data['seconds']:.0f} s."
+        f"{data['rows']:,} day rows ({args.days} days × {args.rows_per_day:,}), "
+        f"{data['month_rows']:,} month rows, {len(province.agency_ids)} agencies; "
+        f"loaded in {data['seconds']:.0f} s."
     )
     print()
     print("| case | median ms | worst ms | queries |")

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "motcua.notifications",
     "motcua.portal",
     "motcua.backoffice",
+    "motcua.monitoring",
     "motcua.demo",
     "motcua.api",
     "huey.contrib.djhuey",

@@ -207,3 +207,12 @@ def test_demo_history_never_goes_out(demo):
 
     assert OutboxMessage.objects.exists()
     assert not OutboxMessage.objects.filter(delivered_at__isnull=True).exists()
+
+
+def test_monitoring_rollups_are_filled_from_the_demo(demo):
+    from django.db.models import Sum
+
+    from motcua.monitoring.models import DailyRollup
+
+    assert DailyRollup.objects.exists()
+    assert DailyRollup.objects.aggregate(n=Sum("received"))["n"] > 0

@@ -73,6 +73,7 @@ class Scope(models.TextChoices):
     DOSSIERS_READ = "dossiers:read", _("Đọc hồ sơ")
     DOSSIERS_SUBMIT = "dossiers:submit", _("Nộp hồ sơ trực tuyến")
     DOSSIERS_PROCESS = "dossiers:process", _("Tiếp nhận và xử lý hồ sơ")
+    MONITORING_READ = "monitoring:read", _("Đọc số liệu giám sát, chấm điểm")
 
 
 def hash_token(raw: str) -> str:

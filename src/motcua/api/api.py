@@ -71,11 +71,13 @@ def _register_routers() -> None:
     from motcua.catalog.api import router as catalog_router
     from motcua.dossiers.api import lookup_router
     from motcua.dossiers.api import router as dossiers_router
+    from motcua.monitoring.api import router as monitoring_router
 
     api.add_router("/calendar", agencies_router)
     api.add_router("/procedures", catalog_router)
     api.add_router("/dossiers", dossiers_router)
     api.add_router("/lookup", lookup_router)
+    api.add_router("/monitoring", monitoring_router)
 
 
 _register_routers()

@@ -270,7 +270,7 @@ def _record(
                 payload=payload,
                 available_at=timezone.now(),
             )
-            for topic in topics
+            for topic in (*topics, "monitor")
         ]
     )
     dossier_id, event_id = dossier.pk, event.pk

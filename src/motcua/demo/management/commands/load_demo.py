@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from motcua.demo import loader
@@ -64,6 +65,10 @@ class Command(BaseCommand):
                 f"{loader.DEMO_TOTP_SECRET} vào ứng dụng xác thực (chỉ dùng cho dữ liệu mẫu)."
             )
         self.write_dossiers(report.dossiers)
+        if not options["no_dossiers"]:
+            # The demo's outbox is marked delivered (nothing is sent), so the monitoring
+            # rollups are computed from the dossiers' history instead.
+            call_command("rebuild_rollups", stdout=out)
         out.write(f"Trang chủ: {base}/")
         out.write(f"Trang cán bộ: {base}/can-bo/")
         out.write(f"Quản trị: {base}/admin/")
