@@ -459,14 +459,6 @@ class WorkPage:
         return min(self.count, self.number * self.page_size)
 
 
-def masked_identifier(applicant: Applicant) -> str:
-    if applicant.personal_id:
-        return codes.mask_personal_id(applicant.personal_id)
-    if applicant.tax_code:
-        return codes.mask_tax_code(applicant.tax_code)
-    return ""
-
-
 _DOSSIER_RELATED = ("procedure", "applicant", "receiving_agency")
 
 
@@ -564,7 +556,7 @@ def _step_page(steps: list[Step], at: dt.datetime) -> list[Row]:
                     at,
                     paused=dossier.pk in paused,
                 ),
-                identifier=masked_identifier(dossier.applicant),
+                identifier=dossier.applicant.masked_identifier,
             )
         )
     return rows
@@ -609,7 +601,7 @@ def _dossier_page(dossiers: list[Dossier], at: dt.datetime, *, desk: bool) -> li
                 task=task,
                 deadline=dossier.due_at,
                 remaining=state,
-                identifier=masked_identifier(dossier.applicant),
+                identifier=dossier.applicant.masked_identifier,
             )
         )
     return rows

@@ -11,16 +11,22 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
-_D = str.maketrans({"đ": "d", "Đ": "d"})
+_KEEP_CASE_D = str.maketrans({"đ": "d", "Đ": "D"})
+
+
+def without_marks(text: str | None) -> str:
+    """``"Hồ sơ Đã tiếp nhận"`` → ``"Ho so Da tiep nhan"``: marks dropped, đ→d, case kept."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFD", text.translate(_KEEP_CASE_D))
+    return unicodedata.normalize(
+        "NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    )
 
 
 def fold(text: str | None) -> str:
     """Return ``text`` without diacritics, with đ→d, lower-cased and single-spaced."""
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped).strip().lower()
+    return _SPACES.sub(" ", without_marks(text)).strip().lower()
 
 
 def nfc(text: str | None) -> str:

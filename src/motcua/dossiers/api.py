@@ -21,7 +21,6 @@ from ninja.throttling import BaseThrottle
 from motcua.accounts.auth import API_AUTH, require_scope
 from motcua.accounts.models import Scope
 from motcua.agencies.models import Agency
-from motcua.core import codes
 from motcua.core.errors import InvalidInput, NotFound
 
 from . import forms, lifecycle, lookup, queries, services
@@ -257,12 +256,6 @@ def _applicant(applicant) -> dict | None:
     }
 
 
-def _masked_identifier(applicant) -> str:
-    if applicant.personal_id:
-        return codes.mask_personal_id(applicant.personal_id)
-    return codes.mask_tax_code(applicant.tax_code)
-
-
 def _item(d: Dossier) -> dict:
     return {
         "uuid": d.uuid,
@@ -274,7 +267,7 @@ def _item(d: Dossier) -> dict:
         "procedure_name": d.procedure.name,
         "receiving_agency": _agency(d.receiving_agency),
         "applicant_name": d.applicant.name,
-        "applicant_identifier": _masked_identifier(d.applicant),
+        "applicant_identifier": d.applicant.masked_identifier,
         "submitted_at": d.submitted_at,
         "received_at": d.received_at,
         "due_at": d.due_at,

@@ -123,6 +123,17 @@ class Applicant(models.Model):
         return self.personal_id or self.tax_code
 
     @property
+    def masked_identifier(self) -> str:
+        """The identifier as lists and logs show it (a few digits only)."""
+        from motcua.core import codes
+
+        if self.personal_id:
+            return codes.mask_personal_id(self.personal_id)
+        if self.tax_code:
+            return codes.mask_tax_code(self.tax_code)
+        return ""
+
+    @property
     def address(self) -> str:
         parts = [self.address_line]
         parts += [unit.full_name for unit in (self.commune, self.province) if unit is not None]

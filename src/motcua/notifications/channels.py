@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +21,7 @@ from django.utils import translation
 
 from motcua.core import codes
 from motcua.core.registry import Registry, RegistryError, import_string
+from motcua.core.text import without_marks
 
 from .providers import PermanentFailure, Provider
 
@@ -35,15 +35,8 @@ class Content:
 
 _SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
-_D = str.maketrans({"đ": "d", "Đ": "D"})
-
-
-def without_diacritics(text: str) -> str:
-    """``"Hồ sơ Đã tiếp nhận"`` → ``"Ho so Da tiep nhan"`` (case kept, đ→d)."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D))
-    return unicodedata.normalize(
-        "NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    )
+# SMS text without diacritics (160 characters a part instead of 70).
+without_diacritics = without_marks
 
 
 def one_line(text: str) -> str:

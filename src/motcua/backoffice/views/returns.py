@@ -96,7 +96,7 @@ def return_desk(request: HttpRequest) -> HttpResponse:
             {
                 "dossier": d,
                 "result": getattr(d, "result", None),
-                "identifier": worklist.masked_identifier(d.applicant),
+                "identifier": d.applicant.masked_identifier,
             }
             for d in items
         ],
@@ -151,7 +151,7 @@ def hand_over(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "allowed": allowed,
         "notice": notice,
-        "identifier": worklist.masked_identifier(dossier.applicant),
+        "identifier": dossier.applicant.masked_identifier,
         "now": worklist.now(),
     }
     if not allowed and not notice:
