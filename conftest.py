@@ -96,3 +96,31 @@ def _fresh_process_caches():
     yield
     clear_reference_cache()
     clear_token_cache()
+
+
+def login_past_second_factor(client, user):
+    """Sign ``user`` in on the test ``client`` with a confirmed TOTP device recorded in the
+    session, as django-otp's ``login`` does after a right code (the admin asks staff for it)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def verified_login():
+    """``verified_login(client, user)``: signed in and past the second factor."""
+    return login_past_second_factor
+
+
+@pytest.fixture
+def admin_client(db, admin_user, client):
+    """pytest-django's admin client, past the admin's second factor (core.admin_site)."""
+    return login_past_second_factor(client, admin_user)

@@ -37,7 +37,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "motcua.core.admin_site.MotcuaAdminConfig",  # django.contrib.admin behind the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -154,6 +154,8 @@ AXES_VERBOSE = False  # no start-up banner; lockouts are still logged
 # authenticator app, and how long a password-checked sign-in waits for its code.
 OTP_TOTP_ISSUER = os.environ.get("MOTCUA_OTP_ISSUER", "motcua")
 MOTCUA_OTP_PENDING_SECONDS = int(os.environ.get("MOTCUA_OTP_PENDING_SECONDS", "600"))
+# The Django admin asks staff for the same TOTP code (motcua.core.admin_site); off only by choice.
+MOTCUA_ADMIN_REQUIRE_OTP = env_bool("MOTCUA_ADMIN_REQUIRE_OTP", True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -150,14 +150,47 @@ def test_a_success_resets_the_count(client, officers):
         assert sign_in(client, "tiepnhan", "sai").status_code == 200
 
 
-def test_the_admin_sign_in_still_works_and_is_throttled_too(client, officers):
-    make_officer("quantrivien", officers.agency, Role.SPECIALIST, is_staff=True, is_superuser=True)
-    ok = client.post(
-        "/admin/login/?next=/admin/", {"username": "quantrivien", "password": PASSWORD}
+def test_the_admin_asks_for_the_second_factor_after_its_password(client, officers):
+    admin = make_officer(
+        "quantrivien", officers.agency, Role.SPECIALIST, is_staff=True, is_superuser=True
     )
-    assert ok.status_code == 302 and ok["Location"] == "/admin/"
+    device = confirmed_device(admin)
+    ok = client.post(
+        "/admin/login/?next=/admin/agencies/", {"username": "quantrivien", "password": PASSWORD}
+    )
+    assert ok.status_code == 302 and ok["Location"] == "/admin/agencies/"
+    # The password alone does not open the admin: its sign-in page sends to the code page.
+    held = client.get("/admin/agencies/")
+    assert held.status_code == 302 and held["Location"].startswith("/admin/login/")
+    to_code = client.get(held["Location"])
+    assert to_code["Location"] == f"{VERIFY}?next=%2Fadmin%2Fagencies%2F"
+    done = client.post(to_code["Location"], {"code": current_code(device)})
+    assert done["Location"] == "/admin/agencies/"
+    assert client.get("/admin/agencies/").status_code == 200
+
+
+def test_staff_without_a_device_enrol_before_the_admin_opens(client, db):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user(
+        "nhanvien", password=PASSWORD, is_staff=True, is_superuser=False
+    )
+    client.post("/admin/login/", {"username": "nhanvien", "password": PASSWORD})
+    to_code = client.get("/admin/login/?next=/admin/")
+    assert to_code["Location"] == f"{VERIFY}?next=%2Fadmin%2F"
+    assert client.get(to_code["Location"])["Location"].startswith(SETUP)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_the_admin_second_factor_can_be_turned_off(client, officers, settings):
+    settings.MOTCUA_ADMIN_REQUIRE_OTP = False
+    make_officer("quantrivien", officers.agency, Role.SPECIALIST, is_staff=True, is_superuser=True)
+    client.post("/admin/login/", {"username": "quantrivien", "password": PASSWORD})
     assert client.get("/admin/").status_code == 200
-    client.logout()
+
+
+def test_the_admin_sign_in_is_throttled_too(client, officers):
+    make_officer("quantrivien", officers.agency, Role.SPECIALIST, is_staff=True, is_superuser=True)
     for _attempt in range(5):
         last = client.post("/admin/login/", {"username": "quantrivien", "password": "sai"})
     assert last.status_code == 429

@@ -382,13 +382,13 @@ def test_explain_and_close(world):
         violation.explain("Thêm", by=world.leader)
 
 
-def test_admin_lists_and_closes_violations(world, client):
+def test_admin_lists_and_closes_violations(world, client, verified_login):
     dossier = world.received(at=vn(2, 9))
     services.complete_step(dossier, actor=SYSTEM, note="ok", at=vn(2, 10))
     deliver()
     violation = Violation.objects.get()
     admin = get_user_model().objects.create_superuser("quantri", "qt@example.invalid", "x")
-    client.force_login(admin)
+    verified_login(client, admin)
     listing = client.get("/admin/monitoring/violation/")
     assert listing.status_code == 200
     assert "Ý kiến xử lý khi hoàn thành bước" in listing.content.decode()

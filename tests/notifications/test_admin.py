@@ -107,12 +107,14 @@ def test_preferences_are_listed_masked_and_editable(admin_client, world, sent):
     assert (preference.email, preference.sms, preference.zalo) == (True, False, True)
 
 
-def test_only_officers_allowed_to_change_notifications_may_resend(client, sent, django_user_model):
+def test_only_officers_allowed_to_change_notifications_may_resend(
+    client, sent, django_user_model, verified_login
+):
     from django.contrib.auth.models import Permission
 
     viewer = django_user_model.objects.create_user("xem", password="x", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_notification"))
-    client.force_login(viewer)
+    verified_login(client, viewer)
     assert client.get(LIST).status_code == 200
     row = sent["email"]
     Notification.objects.filter(pk=row.pk).update(status=Status.UNKNOWN)

@@ -68,14 +68,17 @@ def is_read_only(role: str) -> bool:
 
 
 def requires_otp(user) -> bool:
-    """Superusers and holders of an active leader or administrator membership need a TOTP code
-    after their password. Cached on the user object for the request."""
+    """Superusers, staff and holders of an active leader or administrator membership need a
+    TOTP code after their password. Cached on the user object for the request."""
     if user is None or not user.is_authenticated:
         return False
     cached = getattr(user, "_motcua_requires_otp", None)
     if cached is None:
-        cached = user.is_superuser or (
-            Membership.objects.filter(user=user, is_active=True, role__in=OTP_ROLES).exists()
+        # Staff open the Django admin, which asks them for the code too (core.admin_site).
+        cached = (
+            user.is_superuser
+            or user.is_staff
+            or Membership.objects.filter(user=user, is_active=True, role__in=OTP_ROLES).exists()
         )
         user._motcua_requires_otp = cached
     return cached

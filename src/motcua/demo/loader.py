@@ -201,6 +201,10 @@ def ensure_demo_accounts(report: LoadReport) -> None:
             username=DEMO_USERNAME, email="admin@example.invalid", password=DEMO_PASSWORD
         )
         report.accounts_created.append(DEMO_USERNAME)
+    # The admin asks staff for the second factor too (core.admin_site).
+    admin = User.objects.filter(username=DEMO_USERNAME).first()
+    if admin is not None and admin.is_staff:
+        ensure_demo_totp_device(admin)
     agencies = {
         agency.electronic_id: agency
         for agency in Agency.objects.filter(
