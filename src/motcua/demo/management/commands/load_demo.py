@@ -60,8 +60,8 @@ class Command(BaseCommand):
             for username, role, agency in loader.demo_officer_rows():
                 out.write(f"  {username} / {loader.DEMO_PASSWORD} ({role}, {agency})")
             out.write(
-                "  Lãnh đạo nhập thêm mã xác thực hai bước: `.venv/bin/motcua demo-totp "
-                "motcua.lanhdao` in mã hiện tại, hoặc thêm khóa mẫu "
+                "  Lãnh đạo và quản trị nhập thêm mã xác thực hai bước: `.venv/bin/motcua "
+                "demo-totp motcua.lanhdao` (hoặc `admin`) in mã hiện tại, hoặc thêm khóa mẫu "
                 f"{loader.DEMO_TOTP_SECRET} vào ứng dụng xác thực (chỉ dùng cho dữ liệu mẫu)."
             )
         self.write_dossiers(report.dossiers)
