@@ -12,12 +12,13 @@ export MOTCUA_BASE_URL ?= http://127.0.0.1:$(PORT)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint format migrate demo lock bench-clock clean chromium
+.PHONY: help run serve test lint format migrate demo lock bench-clock clean chromium bench
 
 help:
 	@echo "make run    - install, migrate, load the demo province and serve on http://127.0.0.1:$(PORT)"
 	@echo "make serve  - production-style serving (gunicorn + task consumer), settings from the environment"
 	@echo "make test   - lint, migration check and the whole test suite (SQLite; PostgreSQL too when CI=true)"
+	@echo "make bench  - mixed load on make serve + PostgreSQL: 2,000 users and a ramp (BENCH_DOSSIERS=100000)"
 	@echo "make bench-clock - due-date benchmark (core.worktime)"
 	@echo "make lock   - re-pin requirements/*.txt from requirements/*.in"
 
@@ -75,6 +76,14 @@ bench-clock: $(VENV)/.installed
 # recreated): make bench-api BENCH_ARGS="--part lookup --seconds 30"
 bench-api: $(VENV)/.installed
 	$(PY) benchmarks/bench_api.py $(BENCH_ARGS)
+
+# Mixed load on production serving (scripts/serve.sh, PostgreSQL at 127.0.0.1:5432, scratch
+# database motcua_bench_mixed with BENCH_DOSSIERS dossiers from benchmarks/synth.py): the
+# 2,000-user scenario and a ramp to the breaking point, report in var/bench/mixed-*.md.
+#   make bench BENCH_DOSSIERS=1000000 BENCH_ARGS="--reuse --scenario ramp"
+BENCH_DOSSIERS ?= 100000
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_mixed.py --dossiers $(BENCH_DOSSIERS) $(BENCH_ARGS)
 
 lock:
 	$(PY) -m pip install --quiet pip-tools

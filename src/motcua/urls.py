@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from motcua import health
 from motcua.api.api import api
+from motcua.ops.metrics import metrics_view
 
 admin.site.site_header = "Quản trị motcua"
 admin.site.site_title = "Quản trị motcua"
@@ -13,6 +14,7 @@ admin.site.index_title = "Quản trị hệ thống một cửa điện tử"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

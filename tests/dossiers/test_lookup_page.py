@@ -59,6 +59,21 @@ def test_page_is_throttled(world, settings):
     assert statuses == [200, 200, 429]
 
 
+def test_behind_a_proxy_the_page_is_throttled_per_client_not_per_proxy(world, settings):
+    settings.MOTCUA_LOOKUP_RATE = "2/m"
+    settings.MOTCUA_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    dossier = world.received()
+    proxy = Client(REMOTE_ADDR="10.0.0.1")
+
+    def status(citizen: str) -> int:
+        return proxy.get(
+            "/tra-cuu-ho-so/", {"code": dossier.code}, HTTP_X_FORWARDED_FOR=citizen
+        ).status_code
+
+    assert [status("203.0.113.5") for _ in range(3)] == [200, 200, 429]
+    assert status("203.0.113.6") == 200  # another citizen behind the same proxy
+
+
 def test_page_in_english(world):
     dossier = world.received()
     response = Client().get(

@@ -25,20 +25,6 @@ PENDING_KEY = "backoffice_pending_signin"
 DEVICE_NAME = "motcua"
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client's address for sign-in throttling: the header named by
-    ``MOTCUA_CLIENT_IP_HEADER`` (set by the trusted reverse proxy), else the connection's address.
-
-    Of a list (X-Forwarded-For) the last address is taken: the one our proxy appended; those
-    before it come from the client and could be anything."""
-    header = settings.MOTCUA_CLIENT_IP_HEADER
-    if header:
-        forwarded = request.META.get(header, "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded[:45]
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def safe_next(request: HttpRequest, candidate: str | None) -> str | None:
     """``candidate`` if it is a path on this site, else ``None`` (no open redirect)."""
     if candidate and url_has_allowed_host_and_scheme(
