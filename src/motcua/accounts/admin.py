@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ApiToken, Membership
+from .models import ApiToken, CitizenProfile, Membership
 
 
 @admin.register(Membership)
@@ -22,3 +22,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Tokens are issued with `manage.py issue_api_token` so the raw value can be shown once.
         return False
+
+
+@admin.register(CitizenProfile)
+class CitizenProfileAdmin(admin.ModelAdmin):
+    """Citizens' accounts of the portal (created by registration or single sign-on)."""
+
+    list_display = ["__str__", "user", "kind", "phone", "email", "identity_verified", "created_at"]
+    list_filter = ["kind", "identity_verified", "phone_verified", "email_verified"]
+    search_fields = ["user__username", "full_name", "phone", "email"]
+    raw_id_fields = ["user", "province", "commune"]
+    readonly_fields = ["oidc_issuer", "oidc_subject", "created_at", "updated_at"]

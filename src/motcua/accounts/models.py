@@ -1,4 +1,5 @@
-"""Who may do what: officers' memberships (agency × department × role) and API tokens.
+"""Who may do what: officers' memberships (agency × department × role), API tokens, and the
+citizens' accounts of the portal (``CitizenProfile``, ``OneTimeCode``).
 
 Django auth keeps the users; a ``Membership`` says that a user works for an agency (optionally
 one department of it) in one role. A user may hold several memberships. API clients (the
@@ -13,6 +14,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -118,3 +120,134 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+# --- citizens ---------------------------------------------------------------------------------
+
+
+class CitizenKind(models.TextChoices):
+    """The same values as ``dossiers.Applicant.Kind`` (this app sits below dossiers)."""
+
+    INDIVIDUAL = "individual", _("Cá nhân")
+    ORGANISATION = "organisation", _("Tổ chức")
+
+
+class CitizenProfile(models.Model):
+    """A citizen's (or an organisation's) account on the portal, one-to-one to a Django user.
+
+    The user signs in with the phone number or e-mail address verified at registration (their
+    ``username``, normalised: ``0xxxxxxxxx`` or the lower-cased address) or through single
+    sign-on (``oidc_issuer`` + ``oidc_subject``). The personal data here fills the applicant
+    part of online forms (``citizens.applicant_input_for``). Officers are not citizens: a user
+    with a membership, staff or superuser status cannot use the portal's sign-in.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người dùng"),
+        on_delete=models.CASCADE,
+        related_name="citizen_profile",
+    )
+    kind = models.CharField(
+        _("loại"), max_length=12, choices=CitizenKind.choices, default=CitizenKind.INDIVIDUAL
+    )
+    full_name = models.CharField(_("họ tên / tên tổ chức"), max_length=255, blank=True)
+    personal_id = models.CharField(_("số định danh cá nhân"), max_length=12, blank=True)
+    tax_code = models.CharField(_("mã số thuế"), max_length=14, blank=True)
+    phone = models.CharField(_("số điện thoại"), max_length=15, blank=True)
+    email = models.EmailField(_("thư điện tử"), blank=True)
+    # What the user proved to own: the address the registration code went to, or what the
+    # identity provider vouched for.
+    phone_verified = models.BooleanField(_("đã xác minh số điện thoại"), default=False)
+    email_verified = models.BooleanField(_("đã xác minh thư điện tử"), default=False)
+    identity_verified = models.BooleanField(
+        _("định danh do nhà cung cấp định danh xác nhận"), default=False
+    )
+    province = models.ForeignKey(
+        "agencies.AdministrativeUnit",
+        verbose_name=_("tỉnh, thành phố"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    commune = models.ForeignKey(
+        "agencies.AdministrativeUnit",
+        verbose_name=_("xã, phường"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    address_line = models.CharField(_("số nhà, đường, thôn, xóm"), max_length=500, blank=True)
+    notify_email = models.BooleanField(_("nhận thông báo qua thư điện tử"), default=True)
+    notify_sms = models.BooleanField(_("nhận thông báo qua tin nhắn SMS"), default=True)
+    notify_zalo = models.BooleanField(_("nhận thông báo qua Zalo"), default=False)
+    oidc_issuer = models.CharField(_("nhà cung cấp định danh"), max_length=255, blank=True)
+    oidc_subject = models.CharField(_("mã định danh tại nhà cung cấp"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("tài khoản công dân")
+        verbose_name_plural = _("tài khoản công dân")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["oidc_issuer", "oidc_subject"],
+                condition=~models.Q(oidc_subject=""),
+                name="citizen_unique_oidc_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.user.get_username()
+
+    @property
+    def masked_personal_id(self) -> str:
+        from motcua.core import codes
+
+        return codes.mask_personal_id(self.personal_id) if self.personal_id else ""
+
+    def wants(self, channel: str) -> bool:
+        return bool(getattr(self, f"notify_{channel}", False))
+
+
+class OneTimeCode(models.Model):
+    """A one-time code sent to a phone or an e-mail address to prove it is the user's.
+
+    Only a keyed hash of the code is stored (``citizens.code_hash``); the code itself exists in
+    the message sent and nowhere else (never in a log). A code expires, allows a few wrong
+    tries, and is used once: ``used_at`` is set by the successful check, under a row lock.
+    ``payload`` keeps what the verified step needs (for a registration: the password's hash),
+    and is emptied once the code is used.
+    """
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("Đăng ký tài khoản")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Thư điện tử")
+        SMS = "sms", _("Tin nhắn SMS")
+
+    purpose = models.CharField(_("mục đích"), max_length=20, choices=Purpose.choices)
+    channel = models.CharField(_("kênh gửi"), max_length=10, choices=Channel.choices)
+    address = models.CharField(_("gửi tới"), max_length=254)
+    code_hash = models.CharField(max_length=64, editable=False)
+    payload = models.JSONField(default=dict, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("số lần nhập sai"), default=0)
+    requested_from = models.GenericIPAddressField(_("yêu cầu từ địa chỉ"), null=True, blank=True)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
+    expires_at = models.DateTimeField(_("hết hạn lúc"))
+    used_at = models.DateTimeField(_("đã dùng lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mã xác minh một lần")
+        verbose_name_plural = _("mã xác minh một lần")
+        indexes = [
+            models.Index(fields=["address", "created_at"], name="onetimecode_address"),
+            models.Index(fields=["requested_from", "created_at"], name="onetimecode_client"),
+            models.Index(fields=["created_at"], name="onetimecode_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} — {self.get_channel_display()}"

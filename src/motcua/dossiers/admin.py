@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from motcua.core.codes import mask_personal_id, mask_phone
 
-from .models import Applicant, Dossier, DossierEvent, OutboxMessage, Step
+from .models import Applicant, Dossier, DossierEvent, OutboxMessage, Rating, Step
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -70,3 +70,14 @@ class ApplicantAdmin(ReadOnlyAdmin):
 class OutboxAdmin(ReadOnlyAdmin):
     list_display = ["topic", "dossier", "available_at", "attempts", "delivered_at"]
     list_filter = ["topic"]
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnlyAdmin):
+    """Citizens' ratings, as given on the portal (``services.rate``): read-only."""
+
+    list_display = ["dossier", "score", "agency", "officer", "created_at"]
+    list_filter = ["score", "agency"]
+    search_fields = ["dossier__code"]
+    date_hierarchy = "created_at"
+    list_select_related = ["dossier", "agency", "officer"]

@@ -47,6 +47,7 @@ ACTION_LABELS: dict[str, Any] = {  # lazy: shown in the page's language
     "submit": _("Nộp hồ sơ"),
     "intake": _("Tiếp nhận tại quầy"),
     "attach_file": _("Đính kèm tệp"),
+    "rate": _("Đánh giá mức độ hài lòng"),
     Action.RECEIVE: _("Tiếp nhận hồ sơ"),
     Action.REFUSE: _("Từ chối tiếp nhận"),
     Action.REQUEST_SUPPLEMENT: _("Yêu cầu bổ sung, hoàn thiện hồ sơ"),
@@ -90,6 +91,10 @@ _S = Status
 _COUNTER = frozenset({Role.COUNTER_OFFICER})
 _PROCESSORS = frozenset({Role.SPECIALIST, Role.LEADER})
 _ANY_OFFICER = frozenset({Role.COUNTER_OFFICER, Role.SPECIALIST, Role.LEADER, Role.CLERK})
+# Not a membership role: held by the dossier's own applicant (or owner) account on the portal
+# (``services._require``), for the actions a citizen takes on their own dossier.
+APPLICANT = "applicant"
+_APPLICANT = frozenset({APPLICANT})
 
 _RULES: list[tuple[Action, tuple[Status, ...], Status | str | None, frozenset[str], Where]] = [
     (Action.RECEIVE, (_S.SUBMITTED,), _S.RECEIVED, _COUNTER, Where.RECEIVING),
@@ -110,7 +115,13 @@ _RULES: list[tuple[Action, tuple[Status, ...], Status | str | None, frozenset[st
         _PROCESSORS | _COUNTER,
         Where.EITHER,
     ),
-    (Action.PROVIDE_SUPPLEMENT, (_S.AWAITING_SUPPLEMENT,), RESUME, _COUNTER, Where.RECEIVING),
+    (
+        Action.PROVIDE_SUPPLEMENT,
+        (_S.AWAITING_SUPPLEMENT,),
+        RESUME,
+        _COUNTER | _APPLICANT,
+        Where.RECEIVING,
+    ),
     (Action.ASSIGN, (_S.RECEIVED, _S.PROCESSING), _S.PROCESSING, {Role.LEADER}, Where.STEP),
     (
         Action.COMPLETE_STEP,
@@ -154,7 +165,7 @@ _RULES: list[tuple[Action, tuple[Status, ...], Status | str | None, frozenset[st
         Action.WITHDRAW,
         (_S.SUBMITTED, _S.RECEIVED, _S.PROCESSING, _S.AWAITING_SUPPLEMENT, _S.AWAITING_PAYMENT),
         _S.WITHDRAWN,
-        _COUNTER,
+        _COUNTER | _APPLICANT,
         Where.RECEIVING,
     ),
     (

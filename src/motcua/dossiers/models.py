@@ -677,3 +677,60 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk}"
+
+
+class Rating(models.Model):
+    """The applicant's satisfaction with how their dossier was handled: once, after the return.
+
+    The scale is the three levels the national public-service portal asks citizens for
+    (Rất hài lòng / Hài lòng / Không hài lòng); a "không hài lòng" counts against Decision 766
+    indicator 5.4. The rating is about the responsible agency and the officer who handed the
+    result over (else the one who finished the last step); monitoring sums it from the
+    dossier's ``rate`` event (``data["score"]``).
+    """
+
+    class Score(models.IntegerChoices):
+        UNSATISFIED = 1, _("Không hài lòng")
+        SATISFIED = 2, _("Hài lòng")
+        VERY_SATISFIED = 3, _("Rất hài lòng")
+
+    dossier = models.OneToOneField(
+        Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="rating"
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        verbose_name=_("cơ quan được đánh giá"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cán bộ được đánh giá"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người đánh giá"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    score = models.PositiveSmallIntegerField(_("mức độ hài lòng"), choices=Score.choices)
+    comment = models.TextField(_("ý kiến"), blank=True)
+    created_at = models.DateTimeField(_("đánh giá lúc"))
+
+    class Meta:
+        verbose_name = _("đánh giá mức độ hài lòng")
+        verbose_name_plural = _("đánh giá mức độ hài lòng")
+        indexes = [models.Index(fields=["agency", "created_at"], name="rating_agency_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=3), name="rating_score_in_scale"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier} — {self.get_score_display()}"

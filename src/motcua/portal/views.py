@@ -13,6 +13,7 @@ from motcua.agencies.models import Agency
 from motcua.catalog import queries
 from motcua.catalog.models import Channel, TimeUnit
 from motcua.core.errors import DomainError
+from motcua.core.http import client_ip
 
 from .forms import CatalogueFilterForm
 
@@ -144,7 +145,7 @@ def dossier_lookup(request: HttpRequest) -> HttpResponse:
     context = {"code": code, "factor_given": bool(factor)}
     status = 200
     if code:
-        client = request.META.get("REMOTE_ADDR", "unknown")
+        client = client_ip(request) or "unknown"
         try:
             if not lookup.allow_page_request(client):
                 raise lookup.TooManyRequests()

@@ -1,0 +1,1 @@
+"""Online submission on the portal: e-forms, resumable uploads, drafts, my dossiers."""

@@ -1,0 +1,1 @@
+"""Drafts of online dossiers and their resumable uploads (tus), before they become dossiers."""
