@@ -55,6 +55,8 @@ PAGE_URLS = {
     access.Page.INBOX: "/can-bo/ho-so/",
     access.Page.RETURN_DESK: "/can-bo/tra-ket-qua/",
     access.Page.REGISTERS: "/can-bo/so-theo-doi/",
+    access.Page.MONITORING: "/can-bo/giam-sat/",
+    access.Page.VIOLATIONS: "/can-bo/giam-sat/vi-pham/",
 }
 
 
@@ -149,12 +151,18 @@ def test_an_inactive_membership_or_agency_counts_as_none(client, officers):
 
 
 EXPECTED_NAV = {
-    Role.COUNTER_OFFICER: ["Tiếp nhận hồ sơ", "Hồ sơ cần xử lý", "Trả kết quả", "Sổ theo dõi"],
-    Role.SPECIALIST: ["Hồ sơ cần xử lý"],
-    Role.LEADER: ["Hồ sơ cần xử lý"],
-    Role.CLERK: ["Trả kết quả", "Hồ sơ cần xử lý", "Sổ theo dõi"],
-    Role.MONITOR: ["Hồ sơ cần xử lý", "Sổ theo dõi"],
-    Role.ADMINISTRATOR: ["Hồ sơ cần xử lý", "Sổ theo dõi"],
+    Role.COUNTER_OFFICER: [
+        "Tiếp nhận hồ sơ",
+        "Hồ sơ cần xử lý",
+        "Trả kết quả",
+        "Sổ theo dõi",
+        "Vi phạm",
+    ],
+    Role.SPECIALIST: ["Hồ sơ cần xử lý", "Vi phạm"],
+    Role.LEADER: ["Hồ sơ cần xử lý", "Giám sát, đánh giá", "Vi phạm"],
+    Role.CLERK: ["Trả kết quả", "Hồ sơ cần xử lý", "Sổ theo dõi", "Vi phạm"],
+    Role.MONITOR: ["Giám sát, đánh giá", "Vi phạm", "Hồ sơ cần xử lý", "Sổ theo dõi"],
+    Role.ADMINISTRATOR: ["Hồ sơ cần xử lý", "Sổ theo dõi", "Giám sát, đánh giá", "Vi phạm"],
 }
 
 

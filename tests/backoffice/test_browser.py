@@ -62,7 +62,7 @@ def test_a_counter_officer_signs_in_and_lands_on_intake(page, people, axe, scree
     expect(page.get_by_role("heading", level=1)).to_have_text("Tiếp nhận hồ sơ")
     nav = page.get_by_role("navigation", name="Điều hướng trang cán bộ")
     expect(nav.get_by_role("link")).to_have_text(
-        ["Tiếp nhận hồ sơ", "Hồ sơ cần xử lý", "Trả kết quả", "Sổ theo dõi"]
+        ["Tiếp nhận hồ sơ", "Hồ sơ cần xử lý", "Trả kết quả", "Sổ theo dõi", "Vi phạm"]
     )
     expect(nav.get_by_role("button", name="Đăng xuất")).to_be_visible()
     expect(page.get_by_text("Lê Thị Hương")).to_be_visible()
@@ -73,7 +73,9 @@ def test_a_counter_officer_signs_in_and_lands_on_intake(page, people, axe, scree
     page.get_by_label("Vai trò").select_option(label="Văn thư — UBND xã Hoằng Thanh")
     page.get_by_role("button", name="Đổi").click()
     page.wait_for_url("**/can-bo/tra-ket-qua/")
-    expect(nav.get_by_role("link")).to_have_text(["Trả kết quả", "Hồ sơ cần xử lý", "Sổ theo dõi"])
+    expect(nav.get_by_role("link")).to_have_text(
+        ["Trả kết quả", "Hồ sơ cần xử lý", "Sổ theo dõi", "Vi phạm"]
+    )
 
     nav.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url(f"**{LOGIN}")

@@ -23,6 +23,8 @@ class Page(StrEnum):
     INBOX = "inbox"
     RETURN_DESK = "return_desk"
     REGISTERS = "registers"
+    MONITORING = "monitoring"
+    VIOLATIONS = "violations"
 
 
 # Navigation order, labels and page headings. A context of their own: "Tiếp nhận hồ sơ" is
@@ -32,18 +34,29 @@ PAGE_LABELS: dict[Page, str] = {
     Page.INBOX: pgettext_lazy("back-office page", "Hồ sơ cần xử lý"),
     Page.RETURN_DESK: pgettext_lazy("back-office page", "Trả kết quả"),
     Page.REGISTERS: pgettext_lazy("back-office page", "Sổ theo dõi"),
+    Page.MONITORING: pgettext_lazy("back-office page", "Giám sát, đánh giá"),
+    Page.VIOLATIONS: pgettext_lazy("back-office page", "Vi phạm"),
 }
 
 PAGES_BY_ROLE: dict[str, tuple[Page, ...]] = {
     # The desk's inbox lists online submissions to receive, supplements and payments awaited.
-    Role.COUNTER_OFFICER: (Page.INTAKE, Page.INBOX, Page.RETURN_DESK, Page.REGISTERS),
-    Role.SPECIALIST: (Page.INBOX,),
-    Role.LEADER: (Page.INBOX,),
+    # Every agency role sees (and may explain) its own agency's violations.
+    Role.COUNTER_OFFICER: (
+        Page.INTAKE,
+        Page.INBOX,
+        Page.RETURN_DESK,
+        Page.REGISTERS,
+        Page.VIOLATIONS,
+    ),
+    Role.SPECIALIST: (Page.INBOX, Page.VIOLATIONS),
+    # Leaders read their agencies' figures (monitoring.queries.readable_agencies).
+    Role.LEADER: (Page.INBOX, Page.MONITORING, Page.VIOLATIONS),
     # Clerks number and seal results: the last processing step of many procedures (inbox).
-    Role.CLERK: (Page.RETURN_DESK, Page.INBOX, Page.REGISTERS),
-    Role.MONITOR: (Page.INBOX, Page.REGISTERS),
+    Role.CLERK: (Page.RETURN_DESK, Page.INBOX, Page.REGISTERS, Page.VIOLATIONS),
+    # The monitoring centre starts on its dashboard.
+    Role.MONITOR: (Page.MONITORING, Page.VIOLATIONS, Page.INBOX, Page.REGISTERS),
     # Administrators configure the system in /admin/; in the back office they read like monitors.
-    Role.ADMINISTRATOR: (Page.INBOX, Page.REGISTERS),
+    Role.ADMINISTRATOR: (Page.INBOX, Page.REGISTERS, Page.MONITORING, Page.VIOLATIONS),
 }
 
 # Roles that see dossiers but never act on them.

@@ -5,7 +5,7 @@ page touches only that page's module. Every view must carry ``access.officer_vie
 ``access.public_view``: the middleware refuses the others.
 """
 
-from .views import auth, dossier, home, inbox, intake, registers, returns
+from .views import auth, dossier, home, inbox, intake, monitoring, registers, returns
 
 app_name = "backoffice"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     *dossier.urlpatterns,
     *returns.urlpatterns,
     *registers.urlpatterns,
+    *monitoring.urlpatterns,
 ]

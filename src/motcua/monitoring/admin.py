@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import Violation
@@ -51,6 +52,7 @@ class ViolationAdmin(admin.ModelAdmin):
         "explained_at",
         "closed_by",
         "closed_at",
+        "history",
     ]
     fields = [
         "rule_display",
@@ -68,8 +70,24 @@ class ViolationAdmin(admin.ModelAdmin):
         "explained_at",
         "closed_by",
         "closed_at",
+        "history",
     ]
     actions = ["close_selected"]
+
+    @admin.display(description=_("lịch sử xử lý"))
+    def history(self, obj):
+        rows = [
+            format_html(
+                "<li>{} — {}: {} → {}{}</li>",
+                timezone.localtime(change.at).strftime("%H:%M %d/%m/%Y"),
+                change.actor or "—",
+                change.get_status_before_display(),
+                change.get_status_after_display(),
+                f" ({change.note})" if change.note else "",
+            )
+            for change in obj.changes.select_related("actor").order_by("at", "id")
+        ]
+        return format_html("<ol>{}</ol>", format_html_join("", "{}", ((r,) for r in rows)))
 
     @admin.display(description=_("quy tắc"), ordering="rule")
     def rule_display(self, obj):
@@ -79,14 +97,19 @@ class ViolationAdmin(admin.ModelAdmin):
         return False  # violations are found by the rules, never typed in
 
     def save_model(self, request, obj, form, change):
-        now = timezone.now()
-        if "explanation" in form.changed_data and obj.explanation.strip():
-            obj.explained_by, obj.explained_at = request.user, now
-            if obj.status == Violation.Status.OPEN:
-                obj.status = Violation.Status.EXPLAINED
-        if "status" in form.changed_data and obj.status == Violation.Status.CLOSED:
-            obj.closed_by, obj.closed_at = request.user, now
-        super().save_model(request, obj, form, change)
+        """Explanation and closing go through the model's methods, which write the history
+        row (``ViolationChange``) in the same transaction."""
+        explained = "explanation" in form.changed_data and obj.explanation.strip()
+        closing = "status" in form.changed_data and obj.status == Violation.Status.CLOSED
+        if not change or not (explained or closing):
+            super().save_model(request, obj, form, change)
+            return
+        stored = Violation.objects.get(pk=obj.pk)
+        if explained and stored.status != Violation.Status.CLOSED:
+            stored.explain(obj.explanation, by=request.user)
+        if closing and stored.status != Violation.Status.CLOSED:
+            stored.close(by=request.user)
+        obj.refresh_from_db()
 
     @admin.action(description=_("Kết thúc các vi phạm đã chọn"))
     def close_selected(self, request, queryset):

@@ -120,6 +120,7 @@ class TrackState:
     eresult: bool | None = None
     late_from: dt.datetime | None = None
     late_from_base: dt.datetime | None = None
+    finished_as: str = ""  # early / on_time / late, once processing ended (drill-down lists)
 
     @property
     def is_open(self) -> bool:
@@ -274,6 +275,7 @@ def _finish(
         timeliness = (
             Timeliness.LATE if state.supplements > 1 else deadlines.classify(at, state.due_at)
         )
+    state.finished_as = str(Timeliness(timeliness).value)
     deltas.add(day, FINISHED[Timeliness(timeliness)])
     if timeliness != Timeliness.LATE and state.extended and is_late(at, state.base_due_at):
         deltas.add(day, "finished_extended")

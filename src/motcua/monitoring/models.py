@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -207,6 +207,9 @@ class DossierTrack(models.Model):
     is_open = models.BooleanField(_("đang giải quyết"), default=False)
     late_from = models.DateTimeField(null=True, blank=True)
     late_from_base = models.DateTimeField(null=True, blank=True)
+    finished_as = models.CharField(
+        _("kết quả đúng hạn"), max_length=8, blank=True, default=""
+    )  # early / on_time / late once processing ended, as counted in the rollups
 
     class Meta:
         verbose_name = _("theo dõi hồ sơ")
@@ -219,6 +222,15 @@ class DossierTrack(models.Model):
             ),
             models.Index(fields=["late_from"], condition=Q(is_open=True), name="track_open_late"),
             models.Index(fields=["finished_at"], name="track_finished_at"),
+            # Drill-down lists (the dossiers behind a dashboard figure), newest first.
+            models.Index(fields=["agency", "received_at"], name="track_agency_received"),
+            models.Index(fields=["agency", "finished_at"], name="track_agency_finished"),
+            models.Index(fields=["received_at"], name="track_received_at"),
+            models.Index(
+                fields=["procedure", "finished_at"],
+                condition=Q(finished_as="late"),
+                name="track_late_by_procedure",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -368,7 +380,8 @@ class Violation(models.Model):
         return str(rule.description) if rule else self.rule
 
     def explain(self, text: str, *, by, at=None) -> None:
-        """Record the officer's or agency's explanation (open → explained)."""
+        """Record the officer's or agency's explanation (open → explained), with its history
+        row, in one transaction. Permissions are the caller's (``monitoring.services``)."""
         from motcua.core.errors import InvalidInput
 
         text = (text or "").strip()
@@ -376,17 +389,82 @@ class Violation(models.Model):
             raise InvalidInput("Cần nhập nội dung giải trình.", code="missing_explanation")
         if self.status == self.Status.CLOSED:
             raise InvalidInput("Vi phạm đã kết thúc, không thể giải trình.", code="closed")
-        self.explanation = text
-        self.explained_by = by
-        self.explained_at = at or timezone.now()
-        self.status = self.Status.EXPLAINED
-        self.save(
-            update_fields=["explanation", "explained_by", "explained_at", "status", "updated_at"]
-        )
+        at = at or timezone.now()
+        with transaction.atomic():
+            before = self.status
+            self.explanation = text
+            self.explained_by = by
+            self.explained_at = at
+            self.status = self.Status.EXPLAINED
+            self.save(
+                update_fields=[
+                    "explanation",
+                    "explained_by",
+                    "explained_at",
+                    "status",
+                    "updated_at",
+                ]
+            )
+            ViolationChange.objects.create(
+                violation=self,
+                at=at,
+                actor=by,
+                status_before=before,
+                status_after=self.status,
+                note=text,
+            )
 
-    def close(self, *, by, at=None) -> None:
-        """The monitoring centre closes the case (accepted explanation or handled)."""
-        self.closed_by = by
-        self.closed_at = at or timezone.now()
-        self.status = self.Status.CLOSED
-        self.save(update_fields=["closed_by", "closed_at", "status", "updated_at"])
+    def close(self, *, by, note: str = "", at=None) -> None:
+        """The monitoring centre closes the case (accepted explanation or handled), with its
+        history row, in one transaction."""
+        from motcua.core.errors import InvalidInput
+
+        if self.status == self.Status.CLOSED:
+            raise InvalidInput("Vi phạm đã kết thúc.", code="closed")
+        at = at or timezone.now()
+        with transaction.atomic():
+            before = self.status
+            self.closed_by = by
+            self.closed_at = at
+            self.status = self.Status.CLOSED
+            self.save(update_fields=["closed_by", "closed_at", "status", "updated_at"])
+            ViolationChange.objects.create(
+                violation=self,
+                at=at,
+                actor=by,
+                status_before=before,
+                status_after=self.status,
+                note=(note or "").strip(),
+            )
+
+
+class ViolationChange(models.Model):
+    """One change of a violation's status (explained, closed), append-only: who, when, what."""
+
+    violation = models.ForeignKey(
+        Violation, verbose_name=_("vi phạm"), on_delete=models.CASCADE, related_name="changes"
+    )
+    at = models.DateTimeField(_("thời điểm"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thực hiện"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status_before = models.CharField(
+        _("tình trạng trước"), max_length=10, choices=Violation.Status.choices
+    )
+    status_after = models.CharField(
+        _("tình trạng sau"), max_length=10, choices=Violation.Status.choices
+    )
+    note = models.TextField(_("nội dung"), blank=True)
+
+    class Meta:
+        verbose_name = _("lịch sử xử lý vi phạm")
+        verbose_name_plural = _("lịch sử xử lý vi phạm")
+        ordering = ["violation", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.violation_id}: {self.status_before} → {self.status_after}"

@@ -224,12 +224,18 @@ def sum_rollups(
     sums = {name: Sum(name) for name in names}
     found: dict[tuple, dict[str, int]] = {}
 
+    width = len(fields)
+
     def merge(rows) -> None:
-        for row in rows:
-            key = tuple(row[f] for f in fields)
-            into = found.setdefault(key, dict.fromkeys(names, 0))
-            for name in names:
-                into[name] += row[name] or 0
+        for row in rows:  # tuples: the key's fields, then the sums in ``names`` order
+            key, values = row[:width], row[width:]
+            into = found.get(key)
+            if into is None:
+                found[key] = {name: value or 0 for name, value in zip(names, values, strict=True)}
+            else:
+                for name, value in zip(names, values, strict=True):
+                    if value:
+                        into[name] += value
 
     def scoped(rows):
         if ids is not None:
@@ -238,8 +244,9 @@ def sum_rollups(
 
     def grouped(rows):
         if not fields:  # one total (``values()`` without fields would group by every column)
-            return [rows.aggregate(**sums)]
-        return rows.values(*fields).order_by().annotate(**sums)
+            total = rows.aggregate(**sums)
+            return [tuple(total[name] for name in names)]
+        return rows.values(*fields).order_by().annotate(**sums).values_list(*fields, *names)
 
     months, edges = split_period(first, last) if "day" not in fields else (None, [(first, last)])
     if months is not None:
@@ -529,19 +536,48 @@ def _months(first: dt.date, last: dt.date) -> Iterator[tuple[dt.date, dt.date]]:
         start = nxt
 
 
+METHODS = ("auto", "python", "sql")
+
+
 def rebuild(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     *,
     now: dt.datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    method: str = "auto",
 ) -> RebuildReport:
     """Rewrite the rollups and snapshots of ``[date_from, date_to]`` (Việt Nam days, both
-    included; the whole history by default) and the tracks of the dossiers alive in it."""
+    included; the whole history by default) and the tracks of the dossiers alive in it.
+
+    ``method``: ``python`` replays every event (the reference; the only way for some days);
+    ``sql`` recomputes the whole history set-based (``rebuild_sql``); ``auto`` takes ``sql``
+    for a whole-history rebuild on PostgreSQL, else ``python``.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown rebuild method {method!r}")
     started = time.perf_counter()
     now = now or timezone.now()
     today = vn_day(now)
     full = date_from is None and date_to is None
+    if method == "auto":
+        method = "sql" if full and connection.vendor == "postgresql" else "python"
+    if method == "sql":
+        if not full:
+            raise ValueError("the set-based rebuild rewrites the whole history only")
+        from . import rebuild_sql
+
+        done = rebuild_sql.rebuild_all(now, progress=progress)
+        first = Dossier.objects.order_by("submitted_at").values_list("submitted_at", flat=True)
+        first_at = first.first()
+        return RebuildReport(
+            date_from=vn_day(first_at) if first_at else today,
+            date_to=today,
+            dossiers=done.dossiers,
+            rollup_rows=done.rollup_rows,
+            snapshot_days=done.snapshot_days,
+            seconds=time.perf_counter() - started,
+        )
     if date_from is None:
         first = Dossier.objects.order_by("submitted_at").values_list("submitted_at", flat=True)
         first_at = first.first()
@@ -575,11 +611,17 @@ def _rebuild_range(first: dt.date, last: dt.date, today: dt.date, report: Rebuil
     DailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
     if first <= snap_last:
         OpenSnapshot.objects.filter(day__gte=first, day__lte=snap_last).delete()
-    # Alive in the range: submitted before its end and not closed before its start. Every
-    # event of the range, every receipt (cohort counters) and every open day is among them.
+    # Alive in the range: submitted before its end and not closed before its start (or rated
+    # in it). Every event of the range, every receipt (cohort counters) and every open day is
+    # among them.
+    # A closed dossier may still get an event: the applicant's rating comes after the result
+    # is handed over (the only action allowed on a closed dossier).
+    rated = DossierEvent.objects.filter(action="rate", at__gte=start, at__lt=end).values(
+        "dossier_id"
+    )
     candidates = list(
         Dossier.objects.filter(submitted_at__lt=end)
-        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=start))
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=start) | Q(pk__in=rated))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

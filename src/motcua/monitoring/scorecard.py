@@ -517,12 +517,21 @@ class Figures:
         if name not in OPEN_COUNTERS and name not in self.counters:
             raise RuleSetError(f"Chỉ tiêu đếm «{name}» không được nạp.")
 
+    @cached_property
+    def _by_channel(self) -> dict[tuple[str, str], int]:
+        """Each counter summed per channel (formulas read the same sums many times)."""
+        found: dict[tuple[str, str], int] = {}
+        for (_procedure, channel), counts in self._sums.items():
+            for name, n in counts.items():
+                found[(name, channel)] = found.get((name, channel), 0) + n
+        return found
+
     def total(self, name: str, channels: tuple[str, ...] = ()) -> int:
         self._require(name)
         return sum(
-            counts.get(name, 0)
-            for (_procedure, channel), counts in self._sums.items()
-            if not channels or channel in channels
+            n
+            for (counter, channel), n in self._by_channel.items()
+            if counter == name and (not channels or channel in channels)
         )
 
     def procedures(self, name: str, channels: tuple[str, ...] = ()) -> int:

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from motcua.monitoring.rollups import rebuild
+from motcua.monitoring.rollups import METHODS, rebuild
 
 
 def _day(value: str) -> dt.date:
@@ -21,12 +21,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--from", dest="date_from", type=_day, help="từ ngày (YYYY-MM-DD)")
         parser.add_argument("--to", dest="date_to", type=_day, help="đến ngày (YYYY-MM-DD)")
+        parser.add_argument(
+            "--method",
+            choices=METHODS,
+            default="auto",
+            help=(
+                "python: phát lại từng sự kiện; sql: tính lại toàn bộ bằng truy vấn tập hợp "
+                "(chỉ khi không có --from/--to); auto (mặc định): sql trên PostgreSQL khi tính "
+                "lại toàn bộ, còn lại python"
+            ),
+        )
 
-    def handle(self, *args, date_from=None, date_to=None, verbosity=1, **options):
+    def handle(self, *args, date_from=None, date_to=None, method="auto", verbosity=1, **options):
         if date_from and date_to and date_to < date_from:
             raise CommandError("--to phải sau --from.")
+        if method == "sql" and (date_from or date_to):
+            raise CommandError("--method sql chỉ dùng khi tính lại toàn bộ (không có --from/--to).")
         progress = self.stdout.write if verbosity > 1 else None
-        report = rebuild(date_from, date_to, progress=progress)
+        report = rebuild(date_from, date_to, progress=progress, method=method)
         self.stdout.write(
             f"Đã tính lại {report.date_from:%d/%m/%Y}–{report.date_to:%d/%m/%Y}: "
             f"{report.dossiers} hồ sơ, {report.events} sự kiện, {report.rollup_rows} dòng tổng "
