@@ -74,7 +74,15 @@ LAST_NAMES = ["An", "Bình", "Cường", "Dung", "Hằng", "Hùng", "Lan", "Minh
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--part", choices=["intake", "lookup", "all"], default="all")
+    p.add_argument(
+        "--part",
+        choices=["intake", "lookup", "all", "sequential"],
+        default="all",
+        help="sequential: one worker, one request at a time (CPU per request without queueing)",
+    )
+    p.add_argument(
+        "--requests", type=int, default=1000, help="--part sequential: requests per endpoint"
+    )
     p.add_argument("--seconds", type=float, default=30.0, help="measured seconds per phase")
     p.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds before each")
     p.add_argument(
@@ -119,6 +127,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.lookup_rates = [float(r) for r in str(args.lookup_rate).split(",") if r.strip()]
     if not args.worker_class:
         args.worker_class = "gthread" if args.threads > 1 else "sync"
+    if args.part == "sequential":
+        args.workers = 1
     return args
 
 
@@ -854,7 +864,7 @@ async def run(args, prep: Prepared, port: int, server_pid: int, run_id: str) -> 
         assert status == 200, status
 
     codes: list[tuple[str, str]] = []
-    if args.part in ("lookup", "all") or args.anatomy:
+    if args.part in ("lookup", "all", "sequential") or args.anatomy:
         n = args.lookup_dossiers
         submits = []
         for i in range(n):
@@ -955,8 +965,81 @@ async def run(args, prep: Prepared, port: int, server_pid: int, run_id: str) -> 
             phase.extra["clients"] = args.clients
             phases.append(phase)
 
+    if args.part == "sequential":
+        intake_keys = iter(range(10**9))
+
+        def intake(i):
+            target = prep.intake_targets[i % len(prep.intake_targets)]
+            body = intake_body(target, applicants.next())
+            key = {"Idempotency-Key": f"seq-{run_id}-{next(intake_keys)}"}
+            return http.post("/api/v1/dossiers", body, {**submit_auth, **key})
+
+        def lookup(i):
+            code, factor = codes[rng.randrange(len(codes))]
+            xff = f"10.251.{i // 250 % 250}.{i % 250 + 1}"
+            return http.get(
+                f"/api/v1/lookup/{code}?factor={factor}",
+                {"X-Forwarded-For": xff, "Accept": "application/json"},
+            )
+
+        baseline_request = http.get(BASELINE_PATH)
+        for name, make, want in (
+            ("baseline GET days-off", lambda i: baseline_request, 200),
+            ("intake POST /dossiers", intake, 201),
+            ("baseline GET days-off", lambda i: baseline_request, 200),
+            ("lookup GET /lookup/{code}", lookup, 200),
+        ):
+            phase = Phase(name, 0.0, 0.0)
+            await sequential_phase(http, meter, phase, make, want, args.requests)
+            phases.append(phase)
+
     out["codes"] = codes
     return out
+
+
+async def sequential_phase(
+    http: Http, meter: Meter, phase: Phase, make, want: int, n: int, warm: int = 50
+) -> None:
+    """One request at a time (one worker): the CPU each request costs without any queueing."""
+    for i in range(warm):
+        status, body = await http.request(make(i))
+        if status != want:
+            raise SystemExit(f"{phase.name}: HTTP {status}: {body[:300]!r}")
+    prebuilt = [make(warm + i) for i in range(n)]
+    latencies = []
+    perf = time.perf_counter
+    start_mark, pg_pids = meter.mark()
+    for data in prebuilt:
+        t = perf()
+        status, body = await http.request(data)
+        latencies.append((perf() - t) * 1000)
+        if status == want:
+            phase.ok += 1
+        else:
+            label = status_label(status)
+            phase.errors[label] = phase.errors.get(label, 0) + 1
+    end_mark, _ = meter.mark(pg_pids)
+    wall = end_mark.wall - start_mark.wall
+    latencies.sort()
+    phase.extra["sequential"] = True
+    phase.sent = n
+    phase.seconds = wall
+    phase.rate = phase.throughput = phase.ok / wall
+    phase.p50, phase.p90, phase.p99 = (percentile(latencies, q) for q in (0.50, 0.90, 0.99))
+    phase.max = latencies[-1]
+    phase.server_ms = (end_mark.server - start_mark.server) / n * 1000
+    phase.pg_ms = (end_mark.pg - start_mark.pg) / n * 1000
+    phase.gen_ms = (end_mark.gen - start_mark.gen) / n * 1000
+    phase.gen_core = (end_mark.gen - start_mark.gen) / wall
+    busy = end_mark.machine[0] - start_mark.machine[0]
+    jiffies = end_mark.machine[2] - start_mark.machine[2]
+    phase.machine_busy = busy / jiffies if jiffies else 0.0
+    ours = (end_mark.server - start_mark.server) + (end_mark.pg - start_mark.pg)
+    ours += end_mark.gen - start_mark.gen
+    cores = len(os.sched_getaffinity(0))
+    phase.others_cores = max(0.0, phase.machine_busy * cores - ours / wall)
+    phase.commits_per_req = (end_mark.commits - start_mark.commits) / n
+    phase.wal_syncs_per_s = (end_mark.wal_syncs - start_mark.wal_syncs) / wall
 
 
 async def wait_idle(meter: Meter, quiet: float = 0.15, limit: float = 90.0) -> float:
@@ -1084,8 +1167,9 @@ def report(args, machine: dict, pg: dict, gunicorn: list[str], out: dict) -> str
     lines.append("|" + "---|" * 16)
     for ph in out["phases"]:
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(ph.errors.items())) or "0"
+        offered = "1 at a time" if ph.extra.get("sequential") else f"{ph.rate:g}"
         lines.append(
-            f"| {ph.name} | {ph.rate:g} | {ph.sent:,} | {ph.ok:,} | {errors} | "
+            f"| {ph.name} | {offered} | {ph.sent:,} | {ph.ok:,} | {errors} | "
             f"{ph.throughput:,.1f} | {ph.p50:.1f} | {ph.p90:.1f} | {ph.p99:.1f} | {ph.max:.1f} | "
             f"{ph.server_ms:.2f} | {ph.pg_ms:.2f} | {ph.gen_ms:.2f} ({ph.gen_core:.0%}) | "
             f"{ph.machine_busy:.0%} / {ph.others_cores:.2f} | {ph.commits_per_req:.2f} | "
@@ -1093,6 +1177,8 @@ def report(args, machine: dict, pg: dict, gunicorn: list[str], out: dict) -> str
         )
     lines.append("")
     for ph in out["phases"]:
+        if ph.extra.get("sequential"):
+            continue
         worst = ", ".join(
             f"s{sec}: p99 {p99:.0f} ms, max {mx:.0f} ms"
             for sec, _n, p99, mx in ph.extra["worst_seconds"]

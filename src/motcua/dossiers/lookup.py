@@ -4,20 +4,38 @@ Without a second factor: the status in plain Vietnamese and the appointment, not
 With the last 4 digits of the applicant's phone or personal id: the public timeline too. Wrong
 factors are counted per client and code; after ``FACTOR_FAILURES_ALLOWED`` the code is locked
 for that client for ``FACTOR_WINDOW_SECONDS``, even for the right factor.
+
+With a cache shared by every process (Redis, ``motcua.cache.RedisCache``) the answer for a code
+is kept for ``VIEW_SECONDS`` in each language: the public view, the public timeline and the last
+4 digits of the phone and of the personal id (nothing else personal). Every change to a dossier
+goes through ``services`` and, once committed, calls ``forget`` with the dossier's code, which
+replaces the kept answers with a marker for ``FORGOTTEN_SECONDS``: an answer read from the
+database before the change cannot be stored back over it (it is only ever *added*). So a lookup
+sees a change as soon as it is committed; a renamed procedure or agency, or an applicant's new
+phone, within ``VIEW_SECONDS``. Without a shared cache every lookup reads the database.
 """
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import get_language
 
+from motcua.cache import count_hit, is_shared
 from motcua.core import codes
 from motcua.core.errors import DomainError, NotFound
 
 from . import queries
 
+log = logging.getLogger(__name__)
+
 FACTOR_FAILURES_ALLOWED = 5
 FACTOR_WINDOW_SECONDS = 15 * 60
+VIEW_SECONDS = 60
+FORGOTTEN_SECONDS = 10
+_FORGOTTEN = "forgotten"
 
 
 class TooManyAttempts(DomainError):
@@ -37,29 +55,69 @@ class WrongSecondFactor(DomainError):
     default_message = "Thông tin xác thực không đúng."
 
 
+def _not_found() -> NotFound:
+    return NotFound(
+        "Không tìm thấy hồ sơ có mã này. Vui lòng kiểm tra lại mã hồ sơ trên Giấy tiếp nhận.",
+        code="dossier_not_found",
+    )
+
+
+def _view_key(code: str, language: str | None) -> str:
+    return f"lookup-view:{language or settings.LANGUAGE_CODE}:{code}"
+
+
 def lookup(code: str, factor: str, client: str) -> dict:
     """The public view of a dossier; its timeline only with the right second factor."""
     failures_key = f"lookup-factor:{client}:{code}"
-    if factor and (cache.get(failures_key) or 0) >= FACTOR_FAILURES_ALLOWED:
+    shared = is_shared(cache)
+    view_key = _view_key(code, get_language())
+    wanted = ([failures_key] if factor else []) + ([view_key] if shared else [])
+    found = cache.get_many(wanted) if wanted else {}  # one round trip
+    if factor and (found.get(failures_key) or 0) >= FACTOR_FAILURES_ALLOWED:
         raise TooManyAttempts()
-    dossier = queries.find_by_code(code)
-    if dossier is None:
-        raise NotFound(
-            "Không tìm thấy hồ sơ có mã này. Vui lòng kiểm tra lại mã hồ sơ trên Giấy tiếp nhận.",
-            code="dossier_not_found",
-        )
-    body = {**queries.public_view(dossier), "verified": False, "timeline": None}
+    kept = found.get(view_key)
+    if isinstance(kept, dict):
+        body, timeline = kept["body"], kept["timeline"]
+        phone, personal_id = kept["phone"], kept["personal_id"]
+    else:
+        dossier = queries.find_by_code(code)
+        if dossier is None:
+            raise _not_found()
+        body = queries.public_view(dossier)
+        phone, personal_id = dossier.applicant.phone, dossier.applicant.personal_id
+        timeline = None
+        if shared:
+            # Kept with its timeline, so that a later lookup with the factor needs no query.
+            timeline = queries.public_timeline(dossier)
+            if kept is None:  # never over the marker ``forget`` leaves
+                entry = {
+                    "body": body,
+                    "timeline": timeline,
+                    "phone": codes.last4(phone),
+                    "personal_id": codes.last4(personal_id),
+                }
+                cache.add(view_key, entry, VIEW_SECONDS)
+    answer = {**body, "verified": False, "timeline": None}
     if factor:
-        applicant = dossier.applicant
-        if not codes.second_factor_matches(factor, applicant.phone, applicant.personal_id):
-            try:
-                cache.incr(failures_key)
-            except ValueError:
-                cache.set(failures_key, 1, FACTOR_WINDOW_SECONDS)
+        if not codes.second_factor_matches(factor, phone, personal_id):
+            count_hit(cache, failures_key, FACTOR_WINDOW_SECONDS)
             raise WrongSecondFactor()
-        body["verified"] = True
-        body["timeline"] = queries.public_timeline(dossier)
-    return body
+        answer["verified"] = True
+        answer["timeline"] = timeline if timeline is not None else queries.public_timeline(dossier)
+    return answer
+
+
+def forget(code: str | None) -> None:
+    """A change to the dossier ``code`` was committed: drop the answers kept for it."""
+    if not code or not is_shared(cache):
+        return
+    try:
+        cache.set_many(
+            {_view_key(code, language): _FORGOTTEN for language, _name in settings.LANGUAGES},
+            FORGOTTEN_SECONDS,
+        )
+    except Exception:  # the change is committed; the kept answer expires in VIEW_SECONDS
+        log.exception("could not drop the kept lookup answers of %s", code)
 
 
 def _parse_rate(rate: str) -> tuple[int, int]:
@@ -69,19 +127,13 @@ def _parse_rate(rate: str) -> tuple[int, int]:
 
 
 def allow_client(client: str, scope: str = "api") -> bool:
-    """A fixed-window limit per client at ``MOTCUA_LOOKUP_RATE`` (atomic INCR on the cache).
+    """A fixed-window limit per client at ``MOTCUA_LOOKUP_RATE``.
 
-    One round trip in the common case; ADD only when a window starts. No per-instance state,
-    so it is safe under threaded workers.
+    One round trip on Redis (``motcua.cache.count_hit``); no per-instance state, so it is safe
+    under threaded workers.
     """
     limit, window = _parse_rate(getattr(settings, "MOTCUA_LOOKUP_RATE", "120/m"))
-    key = f"lookup-{scope}:{client}"
-    try:
-        return cache.incr(key) <= limit
-    except ValueError:  # no window yet (or it just expired)
-        if cache.add(key, 1, window):
-            return True
-        return cache.incr(key) <= limit
+    return count_hit(cache, f"lookup-{scope}:{client}", window) <= limit
 
 
 def allow_page_request(client: str) -> bool:

@@ -40,8 +40,8 @@ from motcua.core import codes
 from motcua.core.errors import DomainError, InvalidInput, NotFound
 from motcua.core.worktime import VN_TZ
 
-from . import deadlines
-from .lifecycle import ACTION_LABELS, Action, Transition, Where, transition
+from . import deadlines, fastpath, lookup
+from .lifecycle import ACTION_LABELS, APPLICANT, Action, Transition, Where, transition
 from .models import (
     Applicant,
     ComponentFile,
@@ -124,6 +124,17 @@ def _roles_of(actor, agency_id: int, department_id: int | None = None) -> set[st
     return set(rows.values_list("role", flat=True))
 
 
+def _is_applicant(actor, dossier: Dossier) -> bool:
+    """Whether ``actor`` is the citizen account of the dossier's applicant or owner, or the
+    account that submitted it online."""
+    if actor is SYSTEM or actor is None or not getattr(actor, "is_active", False):
+        return False
+    if dossier.channel == Channel.ONLINE and dossier.created_by_id == actor.pk:
+        return True
+    people = [pk for pk in (dossier.applicant_id, dossier.owner_id) if pk]
+    return Applicant.objects.filter(pk__in=people, user_id=actor.pk).exists()
+
+
 def _require(
     actor,
     dossier: Dossier,
@@ -138,6 +149,8 @@ def _require(
         held |= _roles_of(actor, dossier.receiving_agency_id)
     if tr.where in (Where.STEP, Where.EITHER) and step is not None:
         held |= _roles_of(actor, step.agency_id, step.department_id)
+    if APPLICANT in wanted and _is_applicant(actor, dossier):
+        held.add(APPLICANT)
     if not wanted & held:
         raise PermissionDenied(
             f"Bạn không có quyền «{ACTION_LABELS[tr.action]}» đối với hồ sơ này.",
@@ -247,7 +260,39 @@ def _record(
     topics: Sequence[str] = ("notify", "sync"),
 ) -> DossierEvent:
     """Write the event and its outbox rows; send the domain event after commit."""
-    event = DossierEvent.objects.create(
+    event, messages = _event_rows(
+        dossier,
+        action,
+        actor,
+        at,
+        before=before,
+        note=note,
+        step=step,
+        agency=agency,
+        data=data,
+        topics=topics,
+    )
+    event.save(force_insert=True)
+    OutboxMessage.objects.bulk_create(messages)
+    _announce(dossier, event, action)
+    return event
+
+
+def _event_rows(
+    dossier: Dossier,
+    action: str,
+    actor,
+    at: dt.datetime,
+    *,
+    before: int | None,
+    note: str = "",
+    step: Step | None = None,
+    agency: Agency | None = None,
+    data: dict | None = None,
+    topics: Sequence[str] = ("notify", "sync"),
+) -> tuple[DossierEvent, list[OutboxMessage]]:
+    """The event and its outbox rows, unsaved (``_record`` and the intake fast path save them)."""
+    event = DossierEvent(
         dossier=dossier,
         at=at,
         actor=_actor_user(actor),
@@ -261,25 +306,31 @@ def _record(
         data=data or {},
     )
     payload = {"action": str(action), "status": dossier.status, "code": dossier.code}
-    OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(
-                topic=f"{topic}.{action}",
-                dossier=dossier,
-                event=event,
-                payload=payload,
-                available_at=timezone.now(),
-            )
-            for topic in (*topics, "monitor")
-        ]
-    )
-    dossier_id, event_id = dossier.pk, event.pk
-    transaction.on_commit(
-        lambda: dossier_changed.send(
+    messages = [
+        OutboxMessage(
+            topic=f"{topic}.{action}",
+            dossier=dossier,
+            event=event,
+            payload=payload,
+            available_at=timezone.now(),
+        )
+        for topic in (*topics, "monitor")
+    ]
+    return event, messages
+
+
+def _announce(dossier: Dossier, event: DossierEvent, action: str) -> None:
+    """Once the transaction that wrote ``event`` commits: drop the public lookup's kept
+    answer for the dossier (every process shares it) and send ``dossier_changed``."""
+    dossier_id, event_id, code = dossier.pk, event.pk, dossier.code
+
+    def committed() -> None:
+        lookup.forget(code)
+        dossier_changed.send(
             sender=Dossier, dossier_id=dossier_id, event_id=event_id, action=str(action)
         )
-    )
-    return event
+
+    transaction.on_commit(committed)
 
 
 def _save_status(dossier: Dossier, status: int, *fields: str) -> None:
@@ -562,10 +613,23 @@ def _add_components(
     *,
     start: int | None = None,
 ) -> list[SubmittedComponent]:
-    known = {c.pk: c for c in dossier.variant.components.all()}
-    rows = []
     if start is None:
         start = SubmittedComponent.objects.filter(dossier=dossier).count()
+    rows = _component_rows(dossier, items, at, pause, start=start)
+    return SubmittedComponent.objects.bulk_create(rows)
+
+
+def _component_rows(
+    dossier: Dossier,
+    items: Sequence[ComponentInput],
+    at: dt.datetime,
+    pause: Pause | None = None,
+    *,
+    start: int,
+) -> list[SubmittedComponent]:
+    """Check the papers handed in against the variant's list; the rows to save, unsaved."""
+    known = {c.pk: c for c in dossier.variant.components.all()}
+    rows = []
     for index, item in enumerate(items):
         if item.originals < 0 or item.copies < 0:
             raise InvalidInput("Số bản không được là số âm.", code="invalid_count")
@@ -602,7 +666,7 @@ def _add_components(
                 added_at=at,
             )
         )
-    return SubmittedComponent.objects.bulk_create(rows)
+    return rows
 
 
 # --- submission -----------------------------------------------------------------------------
@@ -624,10 +688,37 @@ def submit(
 
     With ``idempotency_key`` a retried request returns the dossier the first one created.
     """
-    if idempotency_key:
+    # On PostgreSQL the one-statement write checks the key itself (``fastpath``); a retry is
+    # still answered with the first dossier when its checks would now fail.
+    fast = fastpath.applies()
+    if idempotency_key and not fast:
         existing = _by_idempotency_key(idempotency_key)
         if existing is not None:
             return existing, False
+    try:
+        return _submit(data, actor=actor, idempotency_key=idempotency_key, at=at, fast=fast)
+    except DomainError:
+        if fast and idempotency_key:
+            existing = _by_idempotency_key(idempotency_key)
+            if existing is not None:
+                return existing, False
+        raise
+    except IntegrityError:
+        if idempotency_key:
+            existing = _by_idempotency_key(idempotency_key)
+            if existing is not None:
+                return existing, False
+        raise
+
+
+def _submit(
+    data: SubmissionInput,
+    *,
+    actor,
+    idempotency_key: str | None,
+    at: dt.datetime | None,
+    fast: bool,
+) -> tuple[Dossier, bool]:
     at = _now(at)
     if data.channel not in Channel.values:
         raise InvalidInput(f"Kênh nộp «{data.channel}» không hợp lệ.", code="invalid_channel")
@@ -660,47 +751,68 @@ def submit(
     procedure, variant = _procedure_and_variant(data.procedure_code, data.variant_id, agency)
     limit = time_limit_for(variant, data.channel)
     fee_total, fee_lines = fees_for(variant, data.channel)
+    fields = dict(
+        status=Status.SUBMITTED,
+        channel=data.channel,
+        procedure=procedure,
+        version=procedure.current_version,
+        variant=variant,
+        receiving_agency=agency,
+        deciding_agency=deciding,
+        counter=counter,
+        authorisation=data.authorisation.strip(),
+        summary=data.summary.strip() or procedure.current_version.name,
+        sets=data.sets,
+        delivery=data.delivery,
+        delivery_address=data.delivery_address.strip(),
+        time_limit_amount=limit.amount if limit else None,
+        time_limit_unit=limit.unit if limit else "",
+        time_limit_text=(limit.description[:255] if limit else ""),
+        fee_total=fee_total,
+        fee_lines=fee_lines,
+        submitted_at=at,
+        created_by=_actor_user(actor),
+        idempotency_key=idempotency_key or None,
+    )
 
-    try:
-        with transaction.atomic():
-            applicant = upsert_applicant(data.applicant)
-            owner = upsert_applicant(data.owner) if data.owner else None
-            dossier = Dossier.objects.create(
-                status=Status.SUBMITTED,
-                channel=data.channel,
-                procedure=procedure,
-                version=procedure.current_version,
-                variant=variant,
-                receiving_agency=agency,
-                deciding_agency=deciding,
-                counter=counter,
-                applicant=applicant,
-                owner=owner if owner is not None and owner.pk != applicant.pk else None,
-                authorisation=data.authorisation.strip(),
-                summary=data.summary.strip() or procedure.current_version.name,
-                sets=data.sets,
-                delivery=data.delivery,
-                delivery_address=data.delivery_address.strip(),
-                time_limit_amount=limit.amount if limit else None,
-                time_limit_unit=limit.unit if limit else "",
-                time_limit_text=(limit.description[:255] if limit else ""),
-                fee_total=fee_total,
-                fee_lines=fee_lines,
-                submitted_at=at,
-                created_by=_actor_user(actor),
-                idempotency_key=idempotency_key or None,
-            )
-            # What this call wrote, for the caller's answer (the API answers from it).
-            dossier.new_components = _add_components(dossier, data.components, at, start=0)
-            dossier.new_event = _record(
+    if fast:
+        # The same checks in the same order as below, then one statement writes it all.
+        applicant = clean_applicant(data.applicant)
+        owner = clean_applicant(data.owner) if data.owner else None
+        if owner is None or not fastpath.same_person(applicant, owner):
+            dossier = Dossier(**fields)
+            dossier.new_components = _component_rows(dossier, data.components, at, start=0)
+            dossier.new_event, messages = _event_rows(
                 dossier, "submit", actor, at, before=None, topics=("notify",)
             )
-    except IntegrityError:
+            if fastpath.insert_submission(
+                dossier=dossier,
+                applicant=applicant,
+                owner=owner,
+                components=dossier.new_components,
+                event=dossier.new_event,
+                messages=messages,
+                idempotency_key=idempotency_key,
+            ):
+                _announce(dossier, dossier.new_event, "submit")
+                return dossier, True
         if idempotency_key:
+            # The key is taken (or the owner is the applicant: the ORM path, key read first).
             existing = _by_idempotency_key(idempotency_key)
             if existing is not None:
                 return existing, False
-        raise
+
+    with transaction.atomic():
+        applicant = upsert_applicant(data.applicant)
+        owner = upsert_applicant(data.owner) if data.owner else None
+        dossier = Dossier.objects.create(
+            applicant=applicant,
+            owner=owner if owner is not None and owner.pk != applicant.pk else None,
+            **fields,
+        )
+        # What this call wrote, for the caller's answer (the API answers from it).
+        dossier.new_components = _add_components(dossier, data.components, at, start=0)
+        dossier.new_event = _record(dossier, "submit", actor, at, before=None, topics=("notify",))
     return dossier, True
 
 
@@ -1001,16 +1113,29 @@ def attach_file(
     """Attach a scan to a submitted component (the caller has checked the content type).
 
     The receiving desk may attach while the dossier is open; the client that created an
-    online dossier may attach while it is submitted or awaiting its supplement.
+    online dossier, or the applicant's own account, may attach while it is submitted or
+    awaiting its supplement, and to the papers of a supplement it provided at ``at`` (the
+    portal gives the supplement and its scans in one transaction, at one moment).
     """
     from django.core.files.base import ContentFile
 
     with transaction.atomic():
         dossier = _lock(dossier)
-        own = actor is not SYSTEM and dossier.created_by_id == getattr(actor, "pk", None)
+        own = actor is not SYSTEM and (
+            dossier.created_by_id == getattr(actor, "pk", None) or _is_applicant(actor, dossier)
+        )
         desk = Role.COUNTER_OFFICER in _roles_of(actor, dossier.receiving_agency_id)
-        if not (desk and dossier.is_open) and not (
-            own and dossier.status in (Status.SUBMITTED, Status.AWAITING_SUPPLEMENT)
+        supplying = (
+            own
+            and at is not None
+            and SubmittedComponent.objects.filter(
+                dossier=dossier, pk=submitted_component_id, added_at=at, pause__ended_at=at
+            ).exists()
+        )
+        if (
+            not (desk and dossier.is_open)
+            and not supplying
+            and not (own and dossier.status in (Status.SUBMITTED, Status.AWAITING_SUPPLEMENT))
         ):
             raise PermissionDenied(
                 "Bạn không thể đính kèm tệp vào hồ sơ này ở trạng thái hiện tại."
@@ -1652,3 +1777,83 @@ __all__ = [
     "upsert_applicant",
     "withdraw",
 ]
+
+
+# --- satisfaction rating (the citizens' portal) ----------------------------------------------
+
+
+class AlreadyRated(DomainError):
+    code = "already_rated"
+    status = 409
+    default_message = "Hồ sơ này đã được đánh giá; mỗi hồ sơ chỉ được đánh giá một lần."
+
+
+def _rated_officer(dossier: Dossier, result: Result | None):
+    """Who handed the result over, else who finished the last processing step (or None)."""
+    if result is not None and result.returned_by_id is not None:
+        return result.returned_by
+    step = (
+        Step.objects.filter(dossier=dossier, state=Step.State.DONE, done_by__isnull=False)
+        .exclude(kind=Step.Kind.INTAKE)
+        .select_related("done_by")
+        .order_by("-done_at", "-order", "-id")
+        .first()
+    )
+    return step.done_by if step is not None else None
+
+
+def rate(dossier, *, actor, score: int, comment: str = "", at: dt.datetime | None = None):
+    """The applicant rates how their returned dossier was handled, once (``Rating``).
+
+    Only the applicant's (or the owner's) own account may rate; anyone else gets
+    ``dossier_not_found`` (404), so a rating page never tells whether a code exists. The
+    dossier must have been returned (status 10). The event ``rate`` carries ``data["score"]``
+    for monitoring's rollups; it changes no status.
+    """
+    from .models import Rating
+
+    if not isinstance(score, int) or isinstance(score, bool) or score not in Rating.Score.values:
+        raise InvalidInput(
+            "Mức độ hài lòng phải là Rất hài lòng, Hài lòng hoặc Không hài lòng.",
+            code="invalid_score",
+        )
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise InvalidInput("Ý kiến không được dài quá 2.000 ký tự.", code="comment_too_long")
+    with transaction.atomic():
+        dossier = _lock(dossier)
+        if getattr(actor, "pk", None) is None or not _is_applicant(actor, dossier):
+            raise NotFound("Không tìm thấy hồ sơ.", code="dossier_not_found")
+        if dossier.status != Status.RETURNED:
+            raise GuardFailed(
+                "Hồ sơ chưa được trả kết quả nên chưa thể đánh giá mức độ hài lòng.",
+                code="not_returned",
+            )
+        if Rating.objects.filter(dossier=dossier).exists():
+            raise AlreadyRated()
+        at = _now(at)
+        result = Result.objects.filter(dossier=dossier).select_related("returned_by").first()
+        agency = dossier.deciding_agency or dossier.receiving_agency
+        rating = Rating.objects.create(
+            dossier=dossier,
+            agency=agency,
+            officer=_rated_officer(dossier, result),
+            rated_by=actor,
+            score=score,
+            comment=comment,
+            created_at=at,
+        )
+        _record(
+            dossier,
+            "rate",
+            actor,
+            at,
+            before=dossier.status,
+            agency=agency,
+            data={"score": score},
+            topics=(),
+        )
+        return rating
+
+
+__all__ += ["AlreadyRated", "rate"]
