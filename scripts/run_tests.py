@@ -24,13 +24,23 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
         sys.exit(result.returncode)
 
 
+def workers() -> list[str]:
+    """pytest-xdist options: one test process per core (at most 4), each module on one process
+    so its module-scoped fixtures (demo province, rendered forms) are built once. Much of the
+    suite waits on browsers, servers and databases, so two processes gain even on two cores.
+    ``MOTCUA_TEST_WORKERS=0`` runs in one process."""
+    wanted = os.environ.get("MOTCUA_TEST_WORKERS")
+    count = int(wanted) if wanted else min(4, os.cpu_count() or 1)
+    return ["-n", str(count), "--dist", "loadscope"] if count > 1 else []
+
+
 def main(argv: list[str]) -> None:
     base_env = {**os.environ}
     base_env.pop("DATABASE_URL", None)  # the SQLite run never touches a configured database
     run([str(BIN / "ruff"), "check", "."])
     run([str(BIN / "ruff"), "format", "--check", "."])
     run([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], env=base_env)
-    run([sys.executable, "-m", "pytest", *argv], env=base_env)
+    run([sys.executable, "-m", "pytest", *workers(), *argv], env=base_env)
 
     pg_url = os.environ.get("MOTCUA_TEST_POSTGRES")
     if not pg_url and os.environ.get("CI") == "true":
@@ -44,7 +54,7 @@ def main(argv: list[str]) -> None:
         return
     # Only the tests that touch the database run again; pure tests gain nothing from a rerun.
     run(
-        [sys.executable, "-m", "pytest", "--db-only", *argv],
+        [sys.executable, "-m", "pytest", "--db-only", *workers(), *argv],
         env={**base_env, "DATABASE_URL": pg_url, "MOTCUA_REQUIRE_DB_VENDOR": "postgresql"},
     )
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "motcua.catalog",
     "motcua.accounts",
     "motcua.dossiers",
+    "motcua.submissions",
     "motcua.printing",
     "motcua.notifications",
     "motcua.portal",
@@ -63,6 +64,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: Prometheus metrics of every request, then the in-flight bound (docs/deployment.md).
+    "motcua.ops.metrics.MetricsMiddleware",
+    "motcua.ops.shedding.SheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -146,7 +150,7 @@ AXES_LOCKOUT_CALLABLE = "motcua.backoffice.views.auth.locked_out"
 # Behind a reverse proxy every request comes from the proxy's address: name the header the proxy
 # sets to the client's address (as a META key, e.g. HTTP_X_REAL_IP) so lockouts are per client.
 MOTCUA_CLIENT_IP_HEADER = os.environ.get("MOTCUA_CLIENT_IP_HEADER", "")
-AXES_CLIENT_IP_CALLABLE = "motcua.backoffice.signin.client_ip"
+AXES_CLIENT_IP_CALLABLE = "motcua.core.http.client_ip"
 # Successful sign-ins are logged too (Axes "access logs" in the admin).
 AXES_DISABLE_ACCESS_LOG = False
 AXES_VERBOSE = False  # no start-up banner; lockouts are still logged
@@ -163,6 +167,61 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Citizens' accounts on the portal (docs/citizens-portal.md) -----------------------------
+# Registration codes: minutes valid, wrong tries allowed per code, seconds before another code
+# may be sent to the same address, codes per address and per client address in an hour.
+MOTCUA_CITIZEN_CODE_MINUTES = int(os.environ.get("MOTCUA_CITIZEN_CODE_MINUTES", "10"))
+MOTCUA_CITIZEN_CODE_ATTEMPTS = int(os.environ.get("MOTCUA_CITIZEN_CODE_ATTEMPTS", "5"))
+MOTCUA_CITIZEN_CODE_RESEND_SECONDS = int(os.environ.get("MOTCUA_CITIZEN_CODE_RESEND_SECONDS", "60"))
+MOTCUA_CITIZEN_CODES_PER_HOUR = int(os.environ.get("MOTCUA_CITIZEN_CODES_PER_HOUR", "5"))
+MOTCUA_CITIZEN_CODES_PER_HOUR_PER_CLIENT = int(
+    os.environ.get("MOTCUA_CITIZEN_CODES_PER_HOUR_PER_CLIENT", "20")
+)
+# Single sign-on through an OpenID Connect provider (the national VNeID-style login): on only
+# when the client id and the provider's endpoints are set; the sign-in page then shows its
+# button. mozilla-django-oidc reads these names.
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "VNeID")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid profile email phone")
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("OIDC_TOKEN_USE_BASIC_AUTH", False)
+OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT", "10"))
+OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
+# Which claims (of the ID token or the user info) carry the person's details.
+OIDC_CLAIM_NAME = os.environ.get("OIDC_CLAIM_NAME", "name")
+OIDC_CLAIM_PHONE = os.environ.get("OIDC_CLAIM_PHONE", "phone_number")
+OIDC_CLAIM_EMAIL = os.environ.get("OIDC_CLAIM_EMAIL", "email")
+OIDC_CLAIM_PERSONAL_ID = os.environ.get("OIDC_CLAIM_PERSONAL_ID", "personal_id")
+OIDC_AUTHENTICATION_CALLBACK_URL = "portal:account:oidc_callback"
+if (
+    OIDC_RP_CLIENT_ID
+    and OIDC_OP_AUTHORIZATION_ENDPOINT
+    and OIDC_OP_TOKEN_ENDPOINT
+    and OIDC_OP_JWKS_ENDPOINT
+):
+    AUTHENTICATION_BACKENDS = [
+        *AUTHENTICATION_BACKENDS,
+        "motcua.portal.account.oidc.CitizenOIDCBackend",
+    ]
+
+# --- Online submission on the portal (docs/citizens-portal.md) ------------------------------
+# A draft is kept this many days after its last save; an unfinished upload waits this many hours
+# for its next chunk; files and bytes per draft (each file at most MOTCUA_MAX_UPLOAD_BYTES).
+MOTCUA_DRAFT_DAYS = int(os.environ.get("MOTCUA_DRAFT_DAYS", "30"))
+MOTCUA_UPLOAD_HOURS = int(os.environ.get("MOTCUA_UPLOAD_HOURS", "24"))
+MOTCUA_MAX_UPLOADS_PER_DRAFT = int(os.environ.get("MOTCUA_MAX_UPLOADS_PER_DRAFT", "50"))
+MOTCUA_MAX_DRAFT_BYTES = int(os.environ.get("MOTCUA_MAX_DRAFT_BYTES", str(200 * 1024 * 1024)))
+# Where unfinished uploads are written: a local folder (random access), shared by every web
+# server. Unset: MEDIA_ROOT/partial.
+MOTCUA_PARTIAL_UPLOAD_ROOT = os.environ.get("MOTCUA_PARTIAL_UPLOAD_ROOT") or None
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
@@ -299,6 +358,22 @@ else:
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
     }
+
+# --- Production serving: metrics and load shedding (docs/deployment.md) ----------------------
+# /metrics answers a bearer token equal to MOTCUA_METRICS_TOKEN, or a client whose address
+# (MOTCUA_CLIENT_IP_HEADER behind a proxy) is in one of these networks.
+MOTCUA_METRICS_TOKEN = os.environ.get("MOTCUA_METRICS_TOKEN", "")
+MOTCUA_METRICS_ALLOW = env_list("MOTCUA_METRICS_ALLOW", "127.0.0.1/32,::1/128")
+# At most this many requests in flight per web process (0: no bound); the next get 503 with
+# Retry-After. scripts/serve.sh sets it with the gthread workers' threads.
+MOTCUA_MAX_IN_FLIGHT = int(os.environ.get("MOTCUA_MAX_IN_FLIGHT", "0"))
+# A request that waited longer than this before a thread took it up is shed (0: never).
+MOTCUA_MAX_QUEUE_MS = int(os.environ.get("MOTCUA_MAX_QUEUE_MS", "1000"))
+# The header (as a META key, e.g. HTTP_X_REQUEST_START) in which a reverse proxy on the same
+# clock writes when it received the request; empty: not used.
+MOTCUA_REQUEST_START_HEADER = os.environ.get("MOTCUA_REQUEST_START_HEADER", "")
+MOTCUA_RETRY_AFTER_SECONDS = int(os.environ.get("MOTCUA_RETRY_AFTER_SECONDS", "2"))
+MOTCUA_SHED_EXEMPT_PATHS = env_list("MOTCUA_SHED_EXEMPT_PATHS", "/healthz,/readyz,/metrics")
 
 LOGGING = {
     "version": 1,
