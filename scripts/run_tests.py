@@ -25,12 +25,11 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
 
 
 def workers() -> list[str]:
-    """pytest-xdist options: one test process per core (at most 4), each module on one process
-    so its module-scoped fixtures (demo province, rendered forms) are built once. Much of the
-    suite waits on browsers, servers and databases, so two processes gain even on two cores.
-    ``MOTCUA_TEST_WORKERS=0`` runs in one process."""
-    wanted = os.environ.get("MOTCUA_TEST_WORKERS")
-    count = int(wanted) if wanted else min(4, os.cpu_count() or 1)
+    """pytest-xdist options when ``MOTCUA_TEST_WORKERS`` asks for more than one process (each
+    module on one process). Off by default: a transactional test flushes the tables, and on a
+    shared process the data the migrations put there (the national calendar) is then gone for
+    the modules that follow — pytest-django orders those tests last only within one process."""
+    count = int(os.environ.get("MOTCUA_TEST_WORKERS") or 1)
     return ["-n", str(count), "--dist", "loadscope"] if count > 1 else []
 
 

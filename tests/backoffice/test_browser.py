@@ -151,7 +151,7 @@ def test_the_layout_switches_to_english(page, people):
     expect(page.get_by_role("heading", level=1)).to_have_text("Counter intake")
     nav = page.get_by_role("navigation", name="Back-office navigation")
     expect(nav.get_by_role("link")).to_have_text(
-        ["Counter intake", "Dossiers to process", "Return desk", "Registers"]
+        ["Counter intake", "Dossiers to process", "Return desk", "Registers", "Violations"]
     )
     expect(nav.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.get_by_text("Under construction")).to_be_visible()
