@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_api.py [--part intake|lookup|all] [--seconds 30]
         [--rate R[,R...]] [--workers 4] [--threads 1]
+    .venv/bin/python benchmarks/bench_api.py --part sequential [--requests 1000]
 
 What it does, in one run:
 
@@ -30,6 +31,12 @@ What it does, in one run:
    of the PostgreSQL backends and of the generator itself, machine busy and steal time, commits
    and WAL syncs; then the anatomy of each request in process (queries, SQL time, the slowest
    query split into planning and execution time by ``EXPLAIN``).
+
+``--part sequential`` runs one gunicorn worker and sends one request at a time (``--requests``
+per endpoint): baseline, intake, baseline, lookup of codes whose answer is kept (every code
+looked up once before), lookup of codes whose dossier has just changed (``lookup.forget``
+before each request). Without queueing or contention between our own processes, the CPU per
+request of the worker and of PostgreSQL is the figure to compare on a shared machine.
 
 The generator is a small HTTP/1.1 client on asyncio streams (keep-alive when the server allows
 it), one process, one thread: it costs a fraction of what httpx would on the same 2 cores.
@@ -751,9 +758,11 @@ def anatomy(prep: Prepared, codes: list[tuple[str, str]], run_id: str, samples: 
     applicants.seq = 900_000
     rows = []
 
-    def measure(label, call):
+    def measure(label, call, prepare=None):
         walls, samples_q = [], []
         for k in range(samples):
+            if prepare is not None:
+                prepare(k)  # not measured
             captured = []
 
             def wrapper(execute, sql, params, many, context, captured=captured):
@@ -803,20 +812,33 @@ def anatomy(prep: Prepared, codes: list[tuple[str, str]], run_id: str, samples: 
             }
         )
 
+    from motcua.dossiers import lookup, services
+
+    def look(k, factor: bool, net: int):
+        code, digits = codes[k % len(codes)]
+        return client.get(
+            f"/api/v1/lookup/{code}",
+            {"factor": digits} if factor else {},
+            HTTP_X_FORWARDED_FOR=f"10.250.{net}.{k}",
+        )
+
     measure("baseline GET days-off", lambda k: client.get(BASELINE_PATH))
+    # With a shared cache (Redis) the lookup answers from the kept answer; the first lookup of
+    # a code after a change (``lookup.forget``) reads the database.
     measure(
-        "GET lookup (no factor)",
-        lambda k: client.get(
-            f"/api/v1/lookup/{codes[k % len(codes)][0]}", HTTP_X_FORWARDED_FOR=f"10.250.0.{k}"
-        ),
+        "GET lookup (no factor, kept answer)",
+        lambda k: look(k, False, 0),
+        prepare=lambda k: look(k, False, 3),
     )
     measure(
-        "GET lookup ?factor",
-        lambda k: client.get(
-            f"/api/v1/lookup/{codes[k % len(codes)][0]}",
-            {"factor": codes[k % len(codes)][1]},
-            HTTP_X_FORWARDED_FOR=f"10.250.1.{k}",
-        ),
+        "GET lookup ?factor (kept answer)",
+        lambda k: look(k, True, 1),
+        prepare=lambda k: look(k, True, 4),
+    )
+    measure(
+        "GET lookup ?factor (just changed: database)",
+        lambda k: look(k, True, 2),
+        prepare=lambda k: lookup.forget(codes[k % len(codes)][0]),
     )
     created: list[str] = []
 
@@ -832,7 +854,21 @@ def anatomy(prep: Prepared, codes: list[tuple[str, str]], run_id: str, samples: 
         created.append(response.json()["uuid"])
         return response
 
-    measure("POST dossiers (intake)", post_dossier)
+    def warm_target(k):
+        # The worker's reference caches hold the catalogue; so do this process's.
+        target = prep.intake_targets[k % len(prep.intake_targets)]
+        services.submit(
+            services.SubmissionInput(
+                procedure_code=target["procedure"],
+                receiving_agency_id=target["agency_id"],
+                channel="online",
+                delivery="online",
+                applicant=services.ApplicantInput(**applicants.next()),
+            ),
+            actor=services.SYSTEM,
+        )
+
+    measure("POST dossiers (intake)", post_dossier, prepare=warm_target)
     measure(
         "POST dossiers/{uuid}/receive",
         lambda k: client.post(
@@ -974,23 +1010,38 @@ async def run(args, prep: Prepared, port: int, server_pid: int, run_id: str) -> 
             key = {"Idempotency-Key": f"seq-{run_id}-{next(intake_keys)}"}
             return http.post("/api/v1/dossiers", body, {**submit_auth, **key})
 
-        def lookup(i):
-            code, factor = codes[rng.randrange(len(codes))]
-            xff = f"10.251.{i // 250 % 250}.{i % 250 + 1}"
+        from motcua.dossiers import lookup as public_lookup
+
+        picks = [codes[rng.randrange(len(codes))] for _ in range(args.requests + 100)]
+
+        def look(i, code, factor, net=251):
+            xff = f"10.{net}.{i // 250 % 250}.{i % 250 + 1}"
             return http.get(
                 f"/api/v1/lookup/{code}?factor={factor}",
                 {"X-Forwarded-For": xff, "Accept": "application/json"},
             )
 
+        # Every code looked up once: the phase after answers from the kept answers (with a
+        # shared cache); the last one looks up codes whose dossier has just changed
+        # (``lookup.forget`` before each request, as a committed change does): the database.
+        warm = [look(i, code, factor, net=252) for i, (code, factor) in enumerate(codes)]
         baseline_request = http.get(BASELINE_PATH)
-        for name, make, want in (
-            ("baseline GET days-off", lambda i: baseline_request, 200),
-            ("intake POST /dossiers", intake, 201),
-            ("baseline GET days-off", lambda i: baseline_request, 200),
-            ("lookup GET /lookup/{code}", lookup, 200),
+        for name, make, want, before in (
+            ("baseline GET days-off", lambda i: baseline_request, 200, None),
+            ("intake POST /dossiers", intake, 201, None),
+            ("baseline GET days-off", lambda i: baseline_request, 200, None),
+            ("lookup GET /lookup/{code} (kept answer)", lambda i: look(i, *picks[i]), 200, None),
+            (
+                "lookup GET /lookup/{code} (just changed)",
+                lambda i: look(i, *picks[i], net=253),
+                200,
+                lambda i: public_lookup.forget(picks[i][0]),
+            ),
         ):
+            if name.endswith("(kept answer)"):
+                await closed_loop(http, warm, 8)
             phase = Phase(name, 0.0, 0.0)
-            await sequential_phase(http, meter, phase, make, want, args.requests)
+            await sequential_phase(http, meter, phase, make, want, args.requests, before=before)
             phases.append(phase)
 
     out["codes"] = codes
@@ -998,9 +1049,11 @@ async def run(args, prep: Prepared, port: int, server_pid: int, run_id: str) -> 
 
 
 async def sequential_phase(
-    http: Http, meter: Meter, phase: Phase, make, want: int, n: int, warm: int = 50
+    http: Http, meter: Meter, phase: Phase, make, want: int, n: int, warm: int = 50, before=None
 ) -> None:
-    """One request at a time (one worker): the CPU each request costs without any queueing."""
+    """One request at a time (one worker): the CPU each request costs without any queueing.
+
+    ``before(i)`` runs in this process before request ``i`` (not timed)."""
     for i in range(warm):
         status, body = await http.request(make(i))
         if status != want:
@@ -1009,7 +1062,9 @@ async def sequential_phase(
     latencies = []
     perf = time.perf_counter
     start_mark, pg_pids = meter.mark()
-    for data in prebuilt:
+    for i, data in enumerate(prebuilt):
+        if before is not None:
+            before(warm + i)
         t = perf()
         status, body = await http.request(data)
         latencies.append((perf() - t) * 1000)

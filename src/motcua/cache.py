@@ -47,6 +47,25 @@ class RedisCache(DjangoRedisCache):
         pipe.incr(key)
         return pipe.execute()[1]
 
+    def hit_and_get_many(self, key, window: int, keys, version=None) -> tuple[int, dict]:
+        """``hit(key, window)`` and ``get_many(keys)`` in one round trip."""
+        key = self.make_and_validate_key(key, version=version)
+        full = {self.make_and_validate_key(k, version=version): k for k in keys}
+        client = self._cache.get_client(key, write=True)
+        pipe = client.pipeline(transaction=True)
+        pipe.set(key, 0, ex=window, nx=True)
+        pipe.incr(key)
+        if full:
+            pipe.mget(list(full))
+        results = pipe.execute()
+        loads = self._cache._serializer.loads
+        found = {
+            full[k]: loads(v)
+            for k, v in zip(full, results[2] if full else (), strict=True)
+            if v is not None
+        }
+        return results[1], found
+
 
 def count_hit(cache, key: str, window: int) -> int:
     """Count a hit in the fixed window ``key`` opened (``window`` seconds); return the count.
@@ -63,6 +82,15 @@ def count_hit(cache, key: str, window: int) -> int:
         if cache.add(key, 1, window):
             return 1
         return cache.incr(key)
+
+
+def count_hit_and_get_many(cache, key: str, window: int, keys) -> tuple[int, dict]:
+    """``count_hit`` and ``cache.get_many(keys)``; one round trip on ``RedisCache``."""
+    both = getattr(cache, "hit_and_get_many", None)
+    if both is not None:
+        return both(key, window, keys)
+    count = count_hit(cache, key, window)
+    return count, (cache.get_many(keys) if keys else {})
 
 
 def is_shared(cache) -> bool:

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from motcua.cache import count_hit
+from motcua.cache import count_hit, count_hit_and_get_many
 from motcua.dossiers import lookup, services
 from motcua.dossiers.models import Status
 
@@ -112,6 +112,14 @@ def test_a_hit_count_opens_a_window_that_expires(shared_cache):
     assert shared_cache.get(key) == 3
     raw = shared_cache._cache.get_client(write=True)
     assert 0 < raw.ttl(shared_cache.make_and_validate_key(key)) <= 30
+
+
+def test_a_hit_and_reads_in_one_trip(shared_cache):
+    shared_cache.set("kept", {"a": "Hồ sơ"}, 30)
+    key = f"hits-{uuid.uuid4().hex}"
+    first = count_hit_and_get_many(shared_cache, key, 30, ["kept", "absent"])
+    assert first == (1, {"kept": {"a": "Hồ sơ"}})
+    assert count_hit_and_get_many(shared_cache, key, 30, []) == (2, {})
 
 
 def test_the_per_client_throttle_on_the_shared_cache(world, settings):

@@ -966,7 +966,10 @@ class LookupOut(Schema):
 
 
 class LookupThrottle(BaseThrottle):
-    """Per client (address), whether logged in or not; rate from ``MOTCUA_LOOKUP_RATE``."""
+    """Per client (address), whether logged in or not; rate from ``MOTCUA_LOOKUP_RATE``.
+
+    ``lookup_dossier`` counts the request itself (``lookup.lookup(scope="api")``, in the same
+    cache round trip as its reads); this class names the client (``get_ident``)."""
 
     def allow_request(self, request: HttpRequest) -> bool:
         return lookup.allow_client(self.get_ident(request) or "unknown")
@@ -982,16 +985,16 @@ _LOOKUP_THROTTLE = LookupThrottle()
     "/{code}",
     response={200: LookupOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
     summary="Tra cứu hồ sơ theo mã",
-    throttle=[_LOOKUP_THROTTLE],
 )
 def lookup_dossier(request: HttpRequest, code: str, factor: str = ""):
     """Status and appointment by dossier code, nothing personal.
 
     ``factor`` — the last 4 digits of the applicant's phone number or personal identifier —
-    adds the public timeline. Wrong factors are counted per client and code.
+    adds the public timeline. Wrong factors are counted per client and code. Each client
+    (address) may look up ``MOTCUA_LOOKUP_RATE`` times (429 ``too_many_requests`` beyond).
     """
     client = _LOOKUP_THROTTLE.get_ident(request) or "unknown"
-    return lookup.lookup(code.strip(), factor.strip(), client)
+    return lookup.lookup(code.strip(), factor.strip(), client, scope="api")
 
 
 def pdf_response(content: bytes, filename: str) -> HttpResponse:

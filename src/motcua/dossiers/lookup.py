@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import get_language
 
-from motcua.cache import count_hit, is_shared
+from motcua.cache import count_hit, count_hit_and_get_many, is_shared
 from motcua.core import codes
 from motcua.core.errors import DomainError, NotFound
 
@@ -66,13 +66,23 @@ def _view_key(code: str, language: str | None) -> str:
     return f"lookup-view:{language or settings.LANGUAGE_CODE}:{code}"
 
 
-def lookup(code: str, factor: str, client: str) -> dict:
-    """The public view of a dossier; its timeline only with the right second factor."""
+def lookup(code: str, factor: str, client: str, *, scope: str | None = None) -> dict:
+    """The public view of a dossier; its timeline only with the right second factor.
+
+    With ``scope`` the request first counts against the client's rate for that scope (as
+    ``allow_client``: ``TooManyRequests`` over it), in the same cache round trip as the reads.
+    """
     failures_key = f"lookup-factor:{client}:{code}"
     shared = is_shared(cache)
     view_key = _view_key(code, get_language())
     wanted = ([failures_key] if factor else []) + ([view_key] if shared else [])
-    found = cache.get_many(wanted) if wanted else {}  # one round trip
+    if scope is not None:
+        limit, window = _rate()
+        count, found = count_hit_and_get_many(cache, _rate_key(client, scope), window, wanted)
+        if count > limit:
+            raise TooManyRequests()
+    else:
+        found = cache.get_many(wanted) if wanted else {}  # one round trip
     if factor and (found.get(failures_key) or 0) >= FACTOR_FAILURES_ALLOWED:
         raise TooManyAttempts()
     kept = found.get(view_key)
@@ -126,14 +136,22 @@ def _parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds
 
 
+def _rate() -> tuple[int, int]:
+    return _parse_rate(getattr(settings, "MOTCUA_LOOKUP_RATE", "120/m"))
+
+
+def _rate_key(client: str, scope: str) -> str:
+    return f"lookup-{scope}:{client}"
+
+
 def allow_client(client: str, scope: str = "api") -> bool:
     """A fixed-window limit per client at ``MOTCUA_LOOKUP_RATE``.
 
     One round trip on Redis (``motcua.cache.count_hit``); no per-instance state, so it is safe
     under threaded workers.
     """
-    limit, window = _parse_rate(getattr(settings, "MOTCUA_LOOKUP_RATE", "120/m"))
-    return count_hit(cache, f"lookup-{scope}:{client}", window) <= limit
+    limit, window = _rate()
+    return count_hit(cache, _rate_key(client, scope), window) <= limit
 
 
 def allow_page_request(client: str) -> bool:
