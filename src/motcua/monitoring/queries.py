@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from motcua.accounts.models import Membership, Role
@@ -78,7 +78,9 @@ def resolve_area(user, kind: str, area_id: int | None) -> Area:
             unit = units.filter(pk=area_id).first()
             if unit is None:
                 raise NotFound("Không tìm thấy tỉnh.", code="unknown_area")
-        return Area("province", unit.pk, unit.full_name or unit.name, _province_agencies(unit))
+        ids = _province_agencies(unit)
+        everything = len(ids) == Agency.objects.count()
+        return Area("province", unit.pk, unit.full_name or unit.name, ids, everything)
     if area_id is None:
         raise InvalidInput("Cần chọn đơn vị (tham số id).", code="area_required")
     if kind == "agency":
@@ -140,7 +142,7 @@ def rollup_summary(
     }[group_by]
     fields = (field,) if field else ()
     sums = rollups.sum_rollups(
-        area.agency_ids, date_from, date_to, fields, COUNTERS, filters=filters
+        area.filter_ids, date_from, date_to, fields, COUNTERS, filters=filters
     )
     if not fields and not sums:
         sums = {(): dict.fromkeys(COUNTERS, 0)}
@@ -193,10 +195,10 @@ def in_progress(area: Area, *, day: dt.date | None = None, now=None) -> dict[str
     """Dossiers in progress now (live) or at the end of a past ``day`` (snapshot), by agency."""
     now = now or timezone.now()
     if day is None or day >= vn_day(now):
-        figures = rollups.live_open(area.agency_ids, now)
+        figures = rollups.live_open(area.filter_ids, now)
     else:
-        figures = rollups.stored_open(area.agency_ids, day) or rollups.compute_open(
-            day, area.agency_ids
+        figures = rollups.stored_open(area.filter_ids, day) or rollups.compute_open(
+            day, area.filter_ids
         )
     by_agency: dict[int, dict[str, int]] = {}
     for (agency_id, _, _), counts in figures.by_key.items():
@@ -282,7 +284,7 @@ def dashboard(area: Area, period, *, now: dt.datetime | None = None) -> dict[str
     from .scorecard import open_at_end
 
     now = now or timezone.now()
-    ids = area.agency_ids
+    ids = area.filter_ids
     by_agency = rollups.sum_rollups(
         ids, period.start, period.end, ("agency_id",), DASHBOARD_COUNTERS
     )
@@ -385,15 +387,10 @@ def open_violations(area: Area) -> dict[str, Any]:
     """Violations not closed yet in the area, by rule (open and explained)."""
     from .violations import RULES
 
-    rows = (
-        Violation.objects.filter(
-            agency_id__in=area.agency_ids,
-            status__in=(Violation.Status.OPEN, Violation.Status.EXPLAINED),
-        )
-        .values("rule", "status")
-        .order_by()
-        .annotate(n=Count("pk"))
-    )
+    rows = Violation.objects.filter(status__in=(Violation.Status.OPEN, Violation.Status.EXPLAINED))
+    if not area.everything:
+        rows = rows.filter(agency_id__in=area.agency_ids)
+    rows = rows.values("rule", "status").order_by().annotate(n=Count("pk"))
     by_rule: dict[str, dict[str, int]] = {}
     for row in rows:
         into = by_rule.setdefault(row["rule"], {"open": 0, "explained": 0})
@@ -442,7 +439,7 @@ def scorecard_trend(
         used |= sc.counters_used(rs)
     counters = sorted(used & set(COUNTERS))
     sums = rollups.sum_rollups(
-        area.agency_ids,
+        area.filter_ids,
         month_periods[0].start,
         month_periods[-1].end,
         ("month", "procedure_id", "channel"),
@@ -455,24 +452,30 @@ def scorecard_trend(
     # live index for the current month.
     ends = [p.end for p in month_periods if p.end < today]
     snapshots = OpenSnapshot.objects.filter(day__in=ends)
-    if area.agency_ids is not None:
-        snapshots = snapshots.filter(agency_id__in=area.agency_ids)
+    if area.filter_ids is not None:
+        snapshots = snapshots.filter(agency_id__in=area.filter_ids)
+    # Summed in the database by procedure and channel (what the formulas read).
+    snapshots = (
+        snapshots.values("day", "procedure_id", "channel")
+        .order_by()
+        .annotate(**{name: Sum(name) for name in OPEN_COUNTERS})
+    )
     taken = set(SnapshotDay.objects.filter(day__in=ends).values_list("day", flat=True))
     opens_by_day: dict[dt.date, rollups.OpenFigures] = {
         day: rollups.OpenFigures(as_of=now, kind="daily") for day in taken
     }
-    for row in snapshots.values("day", "agency_id", "procedure_id", "channel", *OPEN_COUNTERS):
+    for row in snapshots:
         figures = opens_by_day.setdefault(row["day"], rollups.OpenFigures(as_of=now, kind="daily"))
-        key = (row["agency_id"], row["procedure_id"], row["channel"])
+        key = (None, row["procedure_id"], row["channel"])
         figures.by_key[key] = {name: row[name] for name in OPEN_COUNTERS}
     catalogue_cache: dict[str, int] = {}
     out = []
     for p in month_periods:
         if p.end >= today:
-            opens = rollups.live_open(area.agency_ids, now)
+            opens = rollups.live_open(area.filter_ids, now, fields=("procedure_id", "channel"))
         else:
-            opens = opens_by_day.get(p.end) or rollups.compute_open(p.end, area.agency_ids)
-        figures = _PreparedFigures(area.agency_ids, p, opens, counters, catalogue_cache)
+            opens = opens_by_day.get(p.end) or rollups.compute_open(p.end, area.filter_ids)
+        figures = _PreparedFigures(area.filter_ids, p, opens, counters, catalogue_cache)
         figures.__dict__["_sums"] = _with_opens(per_month.get(p.start, {}), opens)
         rs = rule_sets[p.start]
         total = Decimal(0)
@@ -558,7 +561,12 @@ def _drill_filters(
 ) -> Q:
     if agency_id is not None and agency_id not in area.agency_ids:
         raise NotFound("Không tìm thấy cơ quan.", code="unknown_area")
-    where = Q(agency_id=agency_id) if agency_id is not None else Q(agency_id__in=area.agency_ids)
+    if agency_id is not None:
+        where = Q(agency_id=agency_id)
+    elif area.everything:
+        where = Q()
+    else:
+        where = Q(agency_id__in=area.agency_ids)
     if procedure_id is not None:
         where &= Q(procedure_id=procedure_id)
     if channel:
@@ -585,7 +593,7 @@ def measure_total(
     if measure not in MEASURES:
         raise InvalidInput("Chỉ tiêu không hợp lệ.", code="invalid_measure")
     _drill_filters(area, agency_id, procedure_id, channel)
-    ids = [agency_id] if agency_id is not None else area.agency_ids
+    ids = [agency_id] if agency_id is not None else area.filter_ids
     if measure.startswith("open"):
         opens = open_at_end(ids, period, now or timezone.now())
         total = 0
@@ -770,7 +778,7 @@ def period_report(area: Area, period, *, now: dt.datetime | None = None) -> dict
     from .scorecard import open_at_end
 
     now = now or timezone.now()
-    ids = area.agency_ids
+    ids = area.filter_ids
     by_agency = rollups.sum_rollups(
         ids, period.start, period.end, ("agency_id", "channel"), REPORT_COUNTERS
     )

@@ -292,7 +292,8 @@ def _analyze(cursor, d: Dialect, *tables: str) -> None:
 
 
 def _flows(cursor, d: Dialect) -> None:
-    """Every counter except ``finished_extended`` of the complex dossiers, one INSERT each."""
+    """Every counter except ``finished_extended`` of the complex dossiers, one grouped INSERT
+    per source (dossier instants, results, pauses, extensions, rating events)."""
     D, R, P, E = _t(Dossier), _t(Result), _t(Pause), _t(Extension)
     V, EV = _t(ProcedureVersion), _t(DossierEvent)
     b = d.bool_int
@@ -353,7 +354,16 @@ def _flows(cursor, d: Dialect) -> None:
         ),
     ]
     for columns, select in statements:
-        cursor.execute(f"INSERT INTO mon_flow ({FLOW_COLUMNS}, {columns}) {select}")
+        # Grouped as it is read: one row per day and key, not one per dossier.
+        n = len(columns.split(","))
+        names = ", ".join(f"c{i}" for i in range(n))
+        sums = ", ".join(f"SUM(c{i})" for i in range(n))
+        cursor.execute(
+            f"""WITH s (day, agency_id, procedure_id, channel, {names}) AS ({select})
+            INSERT INTO mon_flow ({FLOW_COLUMNS}, {columns})
+            SELECT day, agency_id, procedure_id, channel, {sums} FROM s
+            GROUP BY day, agency_id, procedure_id, channel"""
+        )
     _analyze(cursor, d, "mon_flow")
 
 

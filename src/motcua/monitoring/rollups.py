@@ -354,8 +354,22 @@ class OpenFigures:
         return sums
 
 
-def live_open(agency_ids: Iterable[int] | None, now: dt.datetime | None = None) -> OpenFigures:
-    """In progress now, from the index over open dossiers (the open tracks)."""
+KEY_FIELDS = ("agency_id", "procedure_id", "channel")
+
+
+def _key(row: dict, fields: tuple[str, ...]) -> Key:
+    """A row's (agency, procedure, channel) key; a field not grouped by is None."""
+    return tuple(row[name] if name in fields else None for name in KEY_FIELDS)  # type: ignore[return-value]
+
+
+def live_open(
+    agency_ids: Iterable[int] | None,
+    now: dt.datetime | None = None,
+    *,
+    fields: tuple[str, ...] = KEY_FIELDS,
+) -> OpenFigures:
+    """In progress now, from the index over open dossiers (the open tracks), grouped by
+    ``fields`` of the key (the others are None in ``by_key``)."""
     now = now or timezone.now()
     rows = DossierTrack.objects.filter(is_open=True)
     if agency_ids is not None:
@@ -363,7 +377,7 @@ def live_open(agency_ids: Iterable[int] | None, now: dt.datetime | None = None) 
     late = Q(late_from__isnull=False, late_from__lte=now)
     extended = ~late & Q(late_from_base__isnull=False, late_from_base__lte=now)
     grouped = (
-        rows.values("agency_id", "procedure_id", "channel")
+        rows.values(*fields)
         .order_by()
         .annotate(
             total=Count("pk"),
@@ -373,8 +387,7 @@ def live_open(agency_ids: Iterable[int] | None, now: dt.datetime | None = None) 
     )
     figures = OpenFigures(as_of=now, kind="live")
     for row in grouped:
-        key = (row["agency_id"], row["procedure_id"], row["channel"])
-        figures.by_key[key] = {
+        figures.by_key[_key(row, fields)] = {
             "open_in_time": row["total"] - row["open_late"],
             "open_late": row["open_late"],
             "open_extended": row["open_extended"],
@@ -382,17 +395,26 @@ def live_open(agency_ids: Iterable[int] | None, now: dt.datetime | None = None) 
     return figures
 
 
-def stored_open(agency_ids: Iterable[int] | None, day: dt.date) -> OpenFigures | None:
-    """The snapshot of ``day`` if it has been taken."""
+def stored_open(
+    agency_ids: Iterable[int] | None,
+    day: dt.date,
+    *,
+    fields: tuple[str, ...] = KEY_FIELDS,
+) -> OpenFigures | None:
+    """The snapshot of ``day`` if it has been taken, grouped by ``fields`` of the key (in the
+    database: a province's day has some ten thousand rows, a scorecard needs a few hundred)."""
     if not SnapshotDay.objects.filter(day=day).exists():
         return None
     rows = OpenSnapshot.objects.filter(day=day)
     if agency_ids is not None:
         rows = rows.filter(agency_id__in=list(agency_ids))
     figures = OpenFigures(as_of=day_cutoff(day), kind="daily")
-    for row in rows.values("agency_id", "procedure_id", "channel", *OPEN_COUNTERS):
-        key = (row["agency_id"], row["procedure_id"], row["channel"])
-        figures.by_key[key] = {name: row[name] for name in OPEN_COUNTERS}
+    if fields != KEY_FIELDS:
+        rows = rows.values(*fields).order_by().annotate(**{n: Sum(n) for n in OPEN_COUNTERS})
+    else:
+        rows = rows.values(*fields, *OPEN_COUNTERS)
+    for row in rows:
+        figures.by_key[_key(row, fields)] = {name: row[name] or 0 for name in OPEN_COUNTERS}
     return figures
 
 

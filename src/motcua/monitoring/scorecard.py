@@ -581,13 +581,18 @@ def counters_used(rule_set: RuleSet) -> set[str]:
 
 
 def open_at_end(
-    agency_ids: list[int] | None, period: Period, now: dt.datetime
+    agency_ids: list[int] | None,
+    period: Period,
+    now: dt.datetime,
+    *,
+    fields: tuple[str, ...] = rollups.KEY_FIELDS,
 ) -> rollups.OpenFigures:
     """Dossiers in progress at the period's end: the live index if it ends today or later,
-    else the day's snapshot (computed on the spot if it has not been taken yet)."""
+    else the day's snapshot (computed on the spot if it has not been taken yet), grouped by
+    ``fields`` of the key."""
     if period.end >= vn_day(now):
-        return rollups.live_open(agency_ids, now)
-    stored = rollups.stored_open(agency_ids, period.end)
+        return rollups.live_open(agency_ids, now, fields=fields)
+    stored = rollups.stored_open(agency_ids, period.end, fields=fields)
     if stored is not None:
         return stored
     return rollups.compute_open(period.end, agency_ids)
@@ -668,6 +673,13 @@ class Area:
     id: int
     name: str
     agency_ids: list[int] = field(default_factory=list)
+    everything: bool = False  # every agency of the installation: no need to filter by agency
+
+    @property
+    def filter_ids(self) -> list[int] | None:
+        """The agencies to filter rows by, or None when the area holds them all (a filter on
+        every agency costs PostgreSQL a bitmap of two hundred index scans for nothing)."""
+        return None if self.everything else self.agency_ids
 
 
 def compute(
@@ -680,8 +692,9 @@ def compute(
     """The scorecard of ``area`` over ``period`` as plain data (the API's answer)."""
     now = now or timezone.now()
     rs = select_rule_set(period.end, rule_set)
-    opens = open_at_end(area.agency_ids, period, now)
-    figures = Figures(area.agency_ids, period, opens, counters=counters_used(rs))
+    # The formulas read procedures and channels: the in-progress figures are grouped so.
+    opens = open_at_end(area.filter_ids, period, now, fields=("procedure_id", "channel"))
+    figures = Figures(area.filter_ids, period, opens, counters=counters_used(rs))
     places = rs.rounding
     groups = []
     total_score = Decimal(0)
