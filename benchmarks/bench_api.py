@@ -638,8 +638,16 @@ async def open_loop(
     phase.max = latencies[-1]
     elapsed = max(done[i] for i in measured) - due[n_warm]
     wall = end_mark.wall - start_mark.wall
-    phase.server_ms = (end_mark.server - start_mark.server) / phase.sent * 1000
-    phase.pg_ms = (end_mark.pg - start_mark.pg) / phase.sent * 1000
+    # The server's and PostgreSQL's CPU per request it answered between the two marks: under
+    # overload that includes warm-up requests still queued at the first mark (dividing by the
+    # measured requests alone overstated the cost by up to the warm-up's share), not requests
+    # the client gave up on that the server answers after the second one.
+    served = sum(1 for i in range(total) if status[i] > 0 and done[i] >= start_mark.wall)
+    served += sum(1 for i, (s2, _) in second.items() if s2 > 0 and done[i] >= start_mark.wall)
+    served = max(served, 1)
+    phase.extra["served_in_window"] = served
+    phase.server_ms = (end_mark.server - start_mark.server) / served * 1000
+    phase.pg_ms = (end_mark.pg - start_mark.pg) / served * 1000
     phase.gen_ms = (end_mark.gen - start_mark.gen) / phase.sent * 1000
     phase.gen_core = (end_mark.gen - start_mark.gen) / wall
     busy = end_mark.machine[0] - start_mark.machine[0]
@@ -653,7 +661,7 @@ async def open_loop(
     ours += end_mark.gen - start_mark.gen
     cores = len(os.sched_getaffinity(0))
     phase.others_cores = max(0.0, phase.machine_busy * cores - ours / wall)
-    phase.commits_per_req = (end_mark.commits - start_mark.commits) / phase.sent
+    phase.commits_per_req = (end_mark.commits - start_mark.commits) / served
     phase.wal_syncs_per_s = (end_mark.wal_syncs - start_mark.wal_syncs) / wall
     phase.connections = http.opened
     # Per second of arrival: the slowest seconds show whether a tail is a stall or a queue.
@@ -1240,7 +1248,9 @@ def report(args, machine: dict, pg: dict, gunicorn: list[str], out: dict) -> str
         )
         lines.append(
             f"- {ph.name} @ {ph.rate:g}/s: {ph.extra['seconds_with_p99_over_50ms']} of "
-            f"{len(range(int(ph.seconds)))} one-second windows with p99 > 50 ms; worst: {worst}"
+            f"{len(range(int(ph.seconds)))} one-second windows with p99 > 50 ms; worst: {worst}; "
+            f"{ph.extra['served_in_window']:,} answers in the measured window (CPU/req is per "
+            "answer)"
         )
     by_target = {}
     for ph in out["phases"]:

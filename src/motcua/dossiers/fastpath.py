@@ -115,6 +115,37 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
+# Fields whose database value is the Python value itself for these exact types (None too):
+# ``get_db_prep_save`` is skipped for them; anything else goes through it.
+_TEXT = (models.CharField, models.TextField, models.EmailField)
+_INTEGER = (
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.PositiveBigIntegerField,
+    models.AutoField,
+    models.BigAutoField,
+)
+
+
+def _as_is(field: models.Field) -> tuple[type, ...]:
+    target = field.target_field if field.is_relation else field
+    kind = type(target)
+    if field.is_relation and kind in _INTEGER:
+        return (int,)
+    if field.is_relation:
+        return ()
+    if kind in _TEXT:
+        return (str,)
+    if kind in _INTEGER:
+        return (int,)
+    if kind is models.BooleanField:
+        return (bool,)
+    return ()
+
+
 class _Columns:
     """A model's insertable columns, their types, and its rows as JSON objects."""
 
@@ -134,19 +165,30 @@ class _Columns:
         self.record = ", ".join(
             f"{quote(f.attname)} {t}" for f, t in zip(self.own, types, strict=True)
         )
-        self.json = [isinstance(f, models.JSONField) for f in self.own]
+        self.plan = [
+            (
+                f,
+                f.attname,
+                isinstance(f, models.JSONField),
+                type(f).pre_save is not models.Field.pre_save,  # auto_now and the like
+                _as_is(f),
+            )
+            for f in self.own
+        ]
 
     def row(self, obj: models.Model, connection) -> dict[str, Any]:
         """What the ORM would insert for ``obj`` (``pre_save`` sets its ``auto_now`` times)."""
         out = {}
-        for field, is_json in zip(self.own, self.json, strict=True):
-            value = field.pre_save(obj, True)
+        for field, attname, is_json, own_pre_save, as_is in self.plan:
+            value = field.pre_save(obj, True) if own_pre_save else getattr(obj, attname)
             if is_json:
                 if field.encoder is not None and value is not None:
                     value = json.loads(json.dumps(value, cls=field.encoder))
-                out[field.attname] = value
+            elif value is None or type(value) in as_is:
+                pass  # what get_db_prep_save gives back unchanged (the bulk of a row)
             else:
-                out[field.attname] = _jsonable(field.get_db_prep_save(value, connection))
+                value = _jsonable(field.get_db_prep_save(value, connection))
+            out[attname] = value
         return out
 
     def select(self, links: dict[str, str], record: str = "r") -> str:
