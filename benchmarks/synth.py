@@ -1673,7 +1673,7 @@ class Writer:
             s1 = done.get(1)
             s2 = done.get(2)
             s3 = done.get(3)
-            state1 = "done" if s1 else ("pending" if ended else "active")
+            state1 = "done" if s1 else ("cancelled" if ended else "active")
             self.t_step.add(
                 (
                     step_ids[1],
@@ -1694,7 +1694,7 @@ class Writer:
                     s1[8]["timeliness"] if s1 else "",
                 )
             )
-            state2 = "done" if s2 else ("active" if s1 and not ended else "pending")
+            state2 = "done" if s2 else "cancelled" if ended else "active" if s1 else "pending"
             self.t_step.add(
                 (
                     step_ids[2],
@@ -1715,7 +1715,7 @@ class Writer:
                     s2[8]["timeliness"] if s2 else "",
                 )
             )
-            state3 = "done" if s3 else ("active" if s2 else "pending")
+            state3 = "done" if s3 else "cancelled" if ended else "active" if s2 else "pending"
             self.t_step.add(
                 (
                     step_ids[3],

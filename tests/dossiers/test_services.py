@@ -523,6 +523,25 @@ def test_stop_is_refused_once_a_result_exists(world):
         services.withdraw(dossier, actor=world.counter)
 
 
+@pytest.mark.parametrize("ending", ["stop", "withdraw"])
+def test_stop_and_withdraw_cancel_the_steps_not_done(world, ending):
+    dossier = world.received()
+    first = processing_steps(dossier)[0]
+    services.assign(dossier, actor=world.leader, assignee=world.specialist, at=vn(3, 9))
+    services.complete_step(dossier, actor=world.specialist, note="Đã thẩm định, đạt", at=vn(3, 9))
+    open_before = set(
+        dossier.steps.filter(state__in=["pending", "active"]).values_list("pk", flat=True)
+    )
+    assert open_before
+    getattr(services, ending)(dossier, actor=world.counter, reason="Công dân đề nghị", at=vn(4, 9))
+    states = dict(dossier.steps.values_list("pk", "state"))
+    assert {pk for pk, state in states.items() if state == "cancelled"} == open_before
+    assert states[first.pk] == "done"  # what was done stays done
+    assert not dossier.steps.filter(state__in=["pending", "active"]).exists()
+    event = dossier.events.latest("id")
+    assert event.action == ending and sorted(event.data["cancelled_steps"]) == sorted(open_before)
+
+
 def test_withdraw_closes_an_open_pause(world):
     dossier = world.received()
     services.request_supplement(dossier, actor=world.specialist, items=["A"], at=vn(3, 9))

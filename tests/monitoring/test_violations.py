@@ -144,6 +144,16 @@ def test_open_step_overdue_is_found_by_the_sweep(world):
     assert violations.sweep(None, vn(9, 10), now=vn(9, 10))["step_late"] == 0
 
 
+@pytest.mark.parametrize("ending", ["stop", "withdraw"])
+def test_a_step_of_a_stopped_or_withdrawn_dossier_is_never_overdue(world, ending):
+    dossier = world.received(at=vn(2, 9))
+    services.assign(dossier, actor=world.leader, assignee=world.specialist, at=vn(2, 9))
+    getattr(services, ending)(dossier, actor=SYSTEM, reason="Công dân đề nghị", at=vn(3, 9))
+    deliver()
+    assert violations.sweep(None, vn(20, 9), now=vn(20, 9))["step_late"] == 0
+    assert not found("step_late", dossier)
+
+
 # --- dossier late, late without apology -------------------------------------------------------
 
 

@@ -284,7 +284,7 @@ def step_rows(
     steps = Step.objects.filter(
         agency_id=membership.agency_id, state=Step.State.ACTIVE, kind=Step.Kind.PROCESSING
     )
-    # Of open dossiers (a stopped or withdrawn dossier keeps its active step); a status filter,
+    # Of open dossiers (defence in depth: stop and withdrawal cancel the steps); a status filter,
     # when there is one, says it alone (two conditions on the status mislead PostgreSQL).
     if status is None:
         steps = steps.filter(dossier__status__in=OPEN_STATUSES)

@@ -353,7 +353,8 @@ class Step(models.Model):
 
     ``kind`` tells the intake step and the final return step (both at the one-stop desk) from
     the processing steps between them. A step sent back stays as history (``sent_back``) and
-    new rows are created for the steps to redo.
+    new rows are created for the steps to redo. When handling ends without a result (stopped
+    or withdrawn) the steps not done yet become ``cancelled``: no inbox or deadline reads them.
     """
 
     class Kind(models.TextChoices):
@@ -366,6 +367,7 @@ class Step(models.Model):
         ACTIVE = "active", _("Đang thực hiện")
         DONE = "done", _("Đã hoàn thành")
         SENT_BACK = "sent_back", _("Đã chuyển trả bước trước")
+        CANCELLED = "cancelled", _("Không thực hiện (hồ sơ đã dừng hoặc rút)")
 
     dossier = models.ForeignKey(
         Dossier, verbose_name=_("hồ sơ"), on_delete=models.CASCADE, related_name="steps"

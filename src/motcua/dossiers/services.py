@@ -1548,6 +1548,19 @@ def _close_open_pause_quietly(dossier: Dossier, at: dt.datetime) -> None:
     Pause.objects.filter(dossier=dossier, ended_at__isnull=True).update(ended_at=at)
 
 
+def _cancel_open_steps(dossier: Dossier) -> list[int]:
+    """Steps not done yet end with the dossier (stop, withdrawal): out of every inbox and
+    deadline check. Their ids go into the event so the history says which were dropped."""
+    ids = list(
+        Step.objects.filter(
+            dossier=dossier, state__in=[Step.State.PENDING, Step.State.ACTIVE]
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        Step.objects.filter(pk__in=ids).update(state=Step.State.CANCELLED)
+    return ids
+
+
 def stop(dossier, *, actor, reason: str, at: dt.datetime | None = None) -> Dossier:
     """Stop handling at the applicant's request (Mẫu 05; Decree 118 Art. 21) (→ 8)."""
     reason = (reason or "").strip()
@@ -1565,12 +1578,21 @@ def stop(dossier, *, actor, reason: str, at: dt.datetime | None = None) -> Dossi
             )
         at = _now(at)
         _close_open_pause_quietly(dossier, at)
+        cancelled = _cancel_open_steps(dossier)
         before = dossier.status
         dossier.finished_at = at
         dossier.closed_at = at
         dossier.timeliness = _dossier_timeliness(dossier, at)
         _save_status(dossier, Status.STOPPED, "finished_at", "closed_at", "timeliness")
-        _record(dossier, Action.STOP, actor, at, before=before, note=reason)
+        _record(
+            dossier,
+            Action.STOP,
+            actor,
+            at,
+            before=before,
+            note=reason,
+            data={"cancelled_steps": cancelled} if cancelled else None,
+        )
         return dossier
 
 
@@ -1582,6 +1604,7 @@ def withdraw(dossier, *, actor, reason: str = "", at: dt.datetime | None = None)
         _require(actor, dossier, tr, None)
         at = _now(at)
         _close_open_pause_quietly(dossier, at)
+        cancelled = _cancel_open_steps(dossier)
         before = dossier.status
         dossier.closed_at = at
         fields = ["closed_at"]
@@ -1591,7 +1614,15 @@ def withdraw(dossier, *, actor, reason: str = "", at: dt.datetime | None = None)
             dossier.timeliness = _dossier_timeliness(dossier, at)
             fields += ["finished_at", "timeliness"]
         _save_status(dossier, Status.WITHDRAWN, *fields)
-        _record(dossier, Action.WITHDRAW, actor, at, before=before, note=reason)
+        _record(
+            dossier,
+            Action.WITHDRAW,
+            actor,
+            at,
+            before=before,
+            note=reason,
+            data={"cancelled_steps": cancelled} if cancelled else None,
+        )
         return dossier
 
 
