@@ -373,6 +373,33 @@ def test_lookup_is_throttled_per_client(world, portal, settings):
     assert Client(REMOTE_ADDR="203.0.113.10").get(f"/api/v1/lookup/{code}").status_code == 200
 
 
+def test_a_forged_forwarded_for_header_does_not_escape_the_lookup_throttle(world, portal, settings):
+    settings.MOTCUA_LOOKUP_RATE = "2/m"
+    settings.MOTCUA_CLIENT_IP_HEADER = ""  # no trusted proxy: the connection's address counts
+    code = received_code(world, portal)
+    client = Client(REMOTE_ADDR="203.0.113.20")
+    statuses = [
+        client.get(f"/api/v1/lookup/{code}", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        for n in range(4)
+    ]
+    assert statuses == [200, 200, 429, 429]
+
+
+def test_behind_a_proxy_the_lookup_throttle_counts_the_proxy_given_address(world, portal, settings):
+    settings.MOTCUA_LOOKUP_RATE = "2/m"
+    settings.MOTCUA_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    code = received_code(world, portal)
+    proxy = Client(REMOTE_ADDR="10.0.0.2")
+    first = [
+        proxy.get(f"/api/v1/lookup/{code}", HTTP_X_FORWARDED_FOR="203.0.113.30").status_code
+        for _ in range(3)
+    ]
+    assert first == [200, 200, 429]
+    # Another citizen behind the same proxy is not blocked by the first one's requests.
+    other = proxy.get(f"/api/v1/lookup/{code}", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.31")
+    assert other.status_code == 200
+
+
 def test_openapi_lists_the_dossier_endpoints(db):
     schema = Client().get("/api/v1/openapi.json").json()
     paths = set(schema["paths"])

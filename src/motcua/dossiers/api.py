@@ -25,6 +25,7 @@ from motcua.accounts.auth import API_AUTH, require_scope
 from motcua.accounts.models import Scope
 from motcua.agencies.models import Agency
 from motcua.core.errors import InvalidInput, NotFound
+from motcua.core.http import client_ip
 
 from . import forms, lifecycle, lookup, queries, services
 from .files import file_kind as _file_kind
@@ -969,7 +970,12 @@ class LookupThrottle(BaseThrottle):
     """Per client (address), whether logged in or not; rate from ``MOTCUA_LOOKUP_RATE``.
 
     ``lookup_dossier`` counts the request itself (``lookup.lookup(scope="api")``, in the same
-    cache round trip as its reads); this class names the client (``get_ident``)."""
+    cache round trip as its reads); this class names the client (``get_ident``): the address
+    of ``core.http.client_ip`` (the trusted proxy's header when one is configured), never
+    Django Ninja's default, which trusts any ``X-Forwarded-For`` the client sends."""
+
+    def get_ident(self, request: HttpRequest) -> str | None:
+        return client_ip(request) or None
 
     def allow_request(self, request: HttpRequest) -> bool:
         return lookup.allow_client(self.get_ident(request) or "unknown")
