@@ -25,7 +25,8 @@ What it does, in one run:
    dossier, about 1% sent twice at the same instant with the same key; afterwards the database
    must hold exactly one dossier per acknowledged key and none twice;
    lookup: ``GET /api/v1/lookup/{code}?factor=NNNN`` (correct factor: the timeline is included)
-   from ``--clients`` simulated clients (``X-Forwarded-For``, which the throttle keys on), so the
+   from ``--clients`` simulated clients (``X-Forwarded-For``, which the throttle keys on with
+   ``MOTCUA_CLIENT_IP_HEADER`` set as behind the province's reverse proxy), so the
    app's own per-client rate (``MOTCUA_LOOKUP_RATE``, 120/m) applies unchanged;
 5. reports throughput, p50/p90/p99/max latency, errors, CPU per request of the gunicorn workers,
    of the PostgreSQL backends and of the generator itself, machine busy and steal time, commits
@@ -242,6 +243,9 @@ def configure_env(args, tmp: Path) -> dict[str, str]:
         "STATIC_ROOT": str(tmp / "static"),
         "WHITENOISE_USE_FINDERS": "0",  # as in production (docs/configuration.md)
         "REDIS_URL": args.redis_url,
+        # The simulated clients are told apart by X-Forwarded-For, as behind the province's
+        # reverse proxy (docs/deployment.md): the throttle trusts that header only when told.
+        "MOTCUA_CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     (tmp / "static").mkdir(parents=True, exist_ok=True)

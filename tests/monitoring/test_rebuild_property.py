@@ -27,6 +27,7 @@ from motcua.dossiers.models import ComponentFile, Dossier, OutboxMessage, Status
 from motcua.dossiers.services import SYSTEM, ResultInput
 from motcua.monitoring import facts, rollups
 from motcua.monitoring.models import (
+    COARSE_MONTHLY,
     COUNTERS,
     DailyRollup,
     DossierTrack,
@@ -55,6 +56,29 @@ def months() -> dict:
         if counts:
             found[(row["month"], row["agency_id"], row["procedure_id"], row["channel"])] = counts
     return found
+
+
+def coarse() -> dict:
+    """The coarse month tables (month × agency × channel, month × procedure × channel)."""
+    found = {}
+    for model, keys in COARSE_MONTHLY:
+        for row in model.objects.values():
+            counts = {name: row[name] for name in COUNTERS if row[name]}
+            if counts:
+                found[(model.__name__, row["month"], *(row[k] for k in keys))] = counts
+    return found
+
+
+def coarse_from_months() -> dict:
+    """What the coarse month tables must hold: the month rows summed over the missing key."""
+    found: dict = {}
+    for model, keys in COARSE_MONTHLY:
+        for row in MonthlyRollup.objects.values():
+            into = found.setdefault((model.__name__, row["month"], *(row[k] for k in keys)), {})
+            for name in COUNTERS:
+                into[name] = into.get(name, 0) + row[name]
+    cleaned = {key: {n: v for n, v in counts.items() if v} for key, counts in found.items()}
+    return {key: counts for key, counts in cleaned.items() if counts}
 
 
 def months_from_days() -> dict:
@@ -271,19 +295,23 @@ class MonitoringMachine(RuleBasedStateMachine):
             tracks(),
             snapshots(self.first_day, last_day),
             months(),
+            coarse(),
         )
         assert incremental[3] == months_from_days()
+        assert incremental[4] == coarse_from_months()
         rollups.rebuild(self.first_day, last_day)
         rebuilt = (
             flows(self.first_day, last_day),
             tracks(),
             snapshots(self.first_day, last_day),
             months(),
+            coarse(),
         )
         assert incremental[0] == rebuilt[0]
         assert incremental[1] == rebuilt[1]
         assert incremental[2] == rebuilt[2]
         assert incremental[3] == rebuilt[3]
+        assert incremental[4] == rebuilt[4]
         check_against_dossiers()
 
 

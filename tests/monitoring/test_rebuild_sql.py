@@ -24,7 +24,7 @@ from motcua.monitoring import rollups
 from motcua.monitoring.models import COUNTERS, DailyRollup, DossierTrack, MonthlyRollup
 from tests.dossiers.world import build_world
 
-from .test_rebuild_property import MonitoringMachine, snapshots
+from .test_rebuild_property import MonitoringMachine, coarse, coarse_from_months, snapshots
 
 
 def rows(model, when: str) -> dict:
@@ -53,6 +53,7 @@ def state(first: dt.date, last: dt.date) -> tuple:
         rows(MonthlyRollup, "month"),
         snapshots(first, last),
         tracks(),
+        coarse(),
     )
 
 
@@ -88,9 +89,13 @@ class BothRebuildsMachine(MonitoringMachine):
         rollups.rebuild(now=now, method="sql")
         set_based = state(first, last)
         for name, a, b in zip(
-            ("days", "months", "snapshots", "tracks"), replayed, set_based, strict=True
+            ("days", "months", "snapshots", "tracks", "coarse months"),
+            replayed,
+            set_based,
+            strict=True,
         ):
             assert a == b, name
+        assert set_based[4] == coarse_from_months()
 
 
 def test_the_set_based_rebuild_equals_the_replay(db, settings, tmp_path):

@@ -14,7 +14,16 @@ from motcua.dossiers import tasks as dossier_tasks
 from motcua.dossiers.models import OutboxMessage
 from motcua.dossiers.services import SYSTEM, ResultInput
 from motcua.monitoring import facts, rollups
-from motcua.monitoring.models import COUNTERS, DailyRollup, DossierTrack, OpenSnapshot, SnapshotDay
+from motcua.monitoring.models import (
+    COUNTERS,
+    DailyRollup,
+    DossierTrack,
+    MonthlyAgencyRollup,
+    MonthlyProcedureRollup,
+    MonthlyRollup,
+    OpenSnapshot,
+    SnapshotDay,
+)
 from tests.dossiers.world import vn
 
 from .conftest import deliver
@@ -392,3 +401,39 @@ def test_sums_read_whole_months_from_the_month_rows(world):
         dt.date(2026, 3, 1): 2,
         dt.date(2026, 4, 1): 1,
     }
+
+
+def test_sums_read_the_smallest_month_table_that_has_their_fields():
+    pick = rollups.month_table
+    assert pick(("agency_id",), None, [1, 2]) is MonthlyAgencyRollup
+    assert pick(("month", "channel"), None, None) is MonthlyAgencyRollup
+    assert pick((), {"channel": "online"}, [1]) is MonthlyAgencyRollup
+    assert pick(("procedure_id", "channel"), None, None) is MonthlyProcedureRollup
+    assert pick(("month", "procedure_id", "channel"), None, None) is MonthlyProcedureRollup
+    # Some agencies only, or both keys: the full month rows.
+    assert pick(("procedure_id",), None, [1]) is MonthlyRollup
+    assert pick((), {"procedure_id": 3}, [1]) is MonthlyRollup
+    assert pick(("agency_id", "procedure_id"), None, None) is MonthlyRollup
+
+
+def test_the_coarse_month_tables_give_the_sums_of_the_month_rows(world, monkeypatch):
+    at = dt.datetime(2026, 3, 2, 9, tzinfo=facts.VN_TZ)
+    online = world.received(at=at)
+    world.received(at=at)
+    world.received(at=at + dt.timedelta(days=31))
+    walk_to_result(world, online, at + dt.timedelta(days=2))
+    deliver()
+    assert MonthlyAgencyRollup.objects.exists() and MonthlyProcedureRollup.objects.exists()
+    first, last = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+    groupings = [
+        (None, ("agency_id",), None),
+        (None, ("month", "channel"), None),
+        (None, ("procedure_id", "channel"), None),
+        (None, ("month", "procedure_id", "channel"), None),
+        ([world.department.pk, world.centre.pk], ("agency_id",), {"channel": "counter"}),
+    ]
+    coarse = [rollups.sum_rollups(ids, first, last, f, filters=x) for ids, f, x in groupings]
+    monkeypatch.setattr(rollups, "month_table", lambda *args: MonthlyRollup)
+    full = [rollups.sum_rollups(ids, first, last, f, filters=x) for ids, f, x in groupings]
+    assert coarse == full
+    assert any(row.get("received") for sums in coarse for row in sums.values())

@@ -57,29 +57,32 @@ def _counter(label: str, help_text: str = "") -> models.IntegerField:
     return models.IntegerField(label, default=0, help_text=help_text)
 
 
-class RollupBase(models.Model):
-    """The key (agency, procedure, channel) and the counters shared by the rollup tables.
-
-    ``agency`` is the agency responsible for the dossier: the deciding agency, or the
-    receiving one when no other decides. Online and postal figures are the rows whose
-    ``channel`` is ``online`` / ``postal``.
-    """
-
-    agency = models.ForeignKey(
+def _agency_key() -> models.ForeignKey:
+    return models.ForeignKey(
         "agencies.Agency",
         verbose_name=_("cơ quan"),
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
     )
-    procedure = models.ForeignKey(
+
+
+def _procedure_key() -> models.ForeignKey:
+    return models.ForeignKey(
         "catalog.Procedure",
         verbose_name=_("thủ tục"),
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
     )
-    channel = models.CharField(_("kênh nộp"), max_length=10, choices=Channel.choices)
+
+
+def _channel_key() -> models.CharField:
+    return models.CharField(_("kênh nộp"), max_length=10, choices=Channel.choices)
+
+
+class RollupCounters(models.Model):
+    """The counters shared by the rollup tables (whatever their key)."""
 
     submitted = _counter(_("nộp"))
     received = _counter(_("tiếp nhận"))
@@ -125,6 +128,22 @@ class RollupBase(models.Model):
         abstract = True
 
 
+class RollupBase(RollupCounters):
+    """The key (agency, procedure, channel) and the counters of the rollup tables.
+
+    ``agency`` is the agency responsible for the dossier: the deciding agency, or the
+    receiving one when no other decides. Online and postal figures are the rows whose
+    ``channel`` is ``online`` / ``postal``.
+    """
+
+    agency = _agency_key()
+    procedure = _procedure_key()
+    channel = _channel_key()
+
+    class Meta:
+        abstract = True
+
+
 class DailyRollup(RollupBase):
     """What happened on one Việt Nam day to the dossiers of one agency, procedure and channel."""
 
@@ -165,6 +184,59 @@ class MonthlyRollup(RollupBase):
 
     def __str__(self) -> str:
         return f"{self.month:%m/%Y} {self.agency_id}/{self.procedure_id}/{self.channel}"
+
+
+class MonthlyAgencyRollup(RollupCounters):
+    """``MonthlyRollup`` summed over procedures: month × agency × channel, kept with it.
+
+    The dashboards' per-agency figures and twelve-month trends read these rows: an agency has
+    a few channels a month but may have hundreds of procedures."""
+
+    month = models.DateField(_("tháng"))
+    agency = _agency_key()
+    channel = _channel_key()
+
+    class Meta:
+        verbose_name = _("số liệu tổng hợp theo tháng và cơ quan")
+        verbose_name_plural = _("số liệu tổng hợp theo tháng và cơ quan")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "agency", "channel"], name="monthly_agency_unique_key"
+            )
+        ]
+        indexes = [models.Index(fields=["agency", "month"], name="monthly_agency_only_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%m/%Y} {self.agency_id}/{self.channel}"
+
+
+class MonthlyProcedureRollup(RollupCounters):
+    """``MonthlyRollup`` summed over agencies: month × procedure × channel, kept with it.
+
+    What the whole province's scorecard and procedure lists read (every agency at once)."""
+
+    month = models.DateField(_("tháng"))
+    procedure = _procedure_key()
+    channel = _channel_key()
+
+    class Meta:
+        verbose_name = _("số liệu tổng hợp theo tháng và thủ tục")
+        verbose_name_plural = _("số liệu tổng hợp theo tháng và thủ tục")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "procedure", "channel"], name="monthly_procedure_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%m/%Y} {self.procedure_id}/{self.channel}"
+
+
+# The coarse month tables and the key fields each keeps (beside ``month``).
+COARSE_MONTHLY = (
+    (MonthlyAgencyRollup, ("agency_id", "channel")),
+    (MonthlyProcedureRollup, ("procedure_id", "channel")),
+)
 
 
 class DossierTrack(models.Model):

@@ -50,6 +50,7 @@ from motcua.dossiers.models import (
 
 from . import facts
 from .models import (
+    COARSE_MONTHLY,
     COUNTERS,
     DailyRollup,
     DossierTrack,
@@ -384,6 +385,14 @@ def _write_rollups(cursor, d: Dialect) -> int:
         SELECT {d.month("day")}, agency_id, procedure_id, channel, {sums}
         FROM {_t(DailyRollup)} GROUP BY {d.month("day")}, agency_id, procedure_id, channel"""
     )
+    for model, keys in COARSE_MONTHLY:
+        _clear(cursor, model)
+        columns = ", ".join(keys)
+        cursor.execute(
+            f"""INSERT INTO {_t(model)} (month, {columns}, {names})
+            SELECT month, {columns}, {sums} FROM {_t(MonthlyRollup)}
+            GROUP BY month, {columns}"""
+        )
     return rows
 
 

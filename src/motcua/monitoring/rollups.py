@@ -43,10 +43,13 @@ from motcua.dossiers.models import Dossier, DossierEvent, OutboxMessage
 from . import conf, facts
 from .facts import DossierFacts, TrackState, day_cutoff, day_start, vn_day
 from .models import (
+    COARSE_MONTHLY,
     COUNTERS,
     OPEN_COUNTERS,
     DailyRollup,
     DossierTrack,
+    MonthlyAgencyRollup,
+    MonthlyProcedureRollup,
     MonthlyRollup,
     OpenSnapshot,
     SnapshotDay,
@@ -147,10 +150,8 @@ def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _increment(model, when: dict[str, dt.date], key: Key, counts: dict[str, int]) -> None:
+def _bump(model, ident: dict[str, Any], counts: dict[str, int]) -> None:
     """Add ``counts`` to one rollup row (one UPDATE; the row is created when missing)."""
-    agency_id, procedure_id, channel = key
-    ident = {**when, "agency_id": agency_id, "procedure_id": procedure_id, "channel": channel}
     rows = model.objects.filter(**ident)
     changes = {name: F(name) + n for name, n in counts.items()}
     if rows.update(**changes):
@@ -159,15 +160,49 @@ def _increment(model, when: dict[str, dt.date], key: Key, counts: dict[str, int]
     rows.update(**changes)
 
 
+def _increment(model, when: dict[str, dt.date], key: Key, counts: dict[str, int]) -> None:
+    agency_id, procedure_id, channel = key
+    ident = {**when, "agency_id": agency_id, "procedure_id": procedure_id, "channel": channel}
+    _bump(model, ident, counts)
+
+
 def _add_to_rollups(key: Key, deltas: facts.Deltas) -> None:
-    """Increment the day rows of ``key`` and the rows of their months."""
+    """Increment the day rows of ``key`` and the rows of their months (full and coarse)."""
     months: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for day, counts in deltas.items():
         _increment(DailyRollup, {"day": day}, key, counts)
         for name, n in counts.items():
             months[month_of(day)][name] += n
+    agency_id, procedure_id, channel = key
     for month, counts in months.items():
         _increment(MonthlyRollup, {"month": month}, key, counts)
+        ident = {"month": month, "channel": channel}
+        _bump(MonthlyAgencyRollup, {**ident, "agency_id": agency_id}, counts)
+        _bump(MonthlyProcedureRollup, {**ident, "procedure_id": procedure_id}, counts)
+
+
+def refresh_coarse(first: dt.date | None = None, last: dt.date | None = None) -> int:
+    """Rewrite the coarse month tables (``COARSE_MONTHLY``) of the months in ``[first, last]``
+    (all of them by default) from ``MonthlyRollup``."""
+    written = 0
+    span: dict[str, dt.date] = {}
+    if first is not None:
+        span["month__gte"] = month_of(first)
+    if last is not None:
+        span["month__lte"] = last
+    sums = {name: Sum(name) for name in COUNTERS}
+    for model, keys in COARSE_MONTHLY:
+        model.objects.filter(**span).delete()
+        grouped = (
+            MonthlyRollup.objects.filter(**span).values("month", *keys).order_by().annotate(**sums)
+        )
+        rows = [
+            model(**{k: (v or 0) if k in sums else v for k, v in row.items()})
+            for row in grouped.iterator()
+        ]
+        model.objects.bulk_create(rows, batch_size=1000)
+        written += len(rows)
+    return written
 
 
 def refresh_months(first: dt.date, last: dt.date) -> int:
@@ -188,6 +223,7 @@ def refresh_months(first: dt.date, last: dt.date) -> int:
         ]
         MonthlyRollup.objects.bulk_create(rows, batch_size=1000)
         written += len(rows)
+        refresh_coarse(month, month)
         month = following
     return written
 
@@ -208,6 +244,18 @@ def split_period(first: dt.date, last: dt.date):
     return (start, month_of(end)), edges
 
 
+def month_table(fields: tuple[str, ...], filters: dict[str, Any] | None, agency_ids) -> type:
+    """The smallest month table that holds the key fields a sum groups or filters by: without
+    procedures (an agency's figures, trends), without agencies (the whole province by
+    procedure), else ``MonthlyRollup``."""
+    needed = {name for name in fields if name != "month"} | set(filters or {})
+    if needed <= {"agency_id", "channel"}:
+        return MonthlyAgencyRollup
+    if agency_ids is None and needed <= {"procedure_id", "channel"}:
+        return MonthlyProcedureRollup
+    return MonthlyRollup
+
+
 def sum_rollups(
     agency_ids: Iterable[int] | None,
     first: dt.date,
@@ -218,7 +266,8 @@ def sum_rollups(
     filters: dict[str, Any] | None = None,
 ) -> dict[tuple, dict[str, int]]:
     """Counters summed over ``[first, last]`` and grouped by ``fields`` (of the rollup key, or
-    ``day`` / ``month``): whole months from ``MonthlyRollup``, the edges from ``DailyRollup``."""
+    ``day`` / ``month``): whole months from the smallest month table that has the fields
+    (``month_table``), the edges from ``DailyRollup``."""
     names = [name for name in COUNTERS if name in set(counters)]
     ids = None if agency_ids is None else list(agency_ids)
     sums = {name: Sum(name) for name in names}
@@ -250,7 +299,8 @@ def sum_rollups(
 
     months, edges = split_period(first, last) if "day" not in fields else (None, [(first, last)])
     if months is not None:
-        rows = scoped(MonthlyRollup.objects.filter(month__gte=months[0], month__lte=months[1]))
+        table = month_table(fields, filters, ids)
+        rows = scoped(table.objects.filter(month__gte=months[0], month__lte=months[1]))
         merge(grouped(rows))
     if edges:
         span = Q()
@@ -612,9 +662,8 @@ def rebuild(
             _lock_tables()
             # Rows outside the history can only be stale.
             DailyRollup.objects.exclude(day__gte=date_from, day__lte=date_to).delete()
-            MonthlyRollup.objects.exclude(
-                month__gte=month_of(date_from), month__lte=date_to
-            ).delete()
+            for model in (MonthlyRollup, *(model for model, _keys in COARSE_MONTHLY)):
+                model.objects.exclude(month__gte=month_of(date_from), month__lte=date_to).delete()
             OpenSnapshot.objects.exclude(day__gte=date_from, day__lt=today).delete()
             SnapshotDay.objects.exclude(day__gte=date_from, day__lt=today).delete()
     for first_day, last_day in _months(date_from, date_to):
