@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -104,12 +103,7 @@ def area_choices(scope: Scope) -> list[tuple[str, str]]:
     choices: list[tuple[str, str]] = []
     agencies = Agency.objects.filter(is_active=True).order_by("level", "name")
     if scope.agencies is None:
-        province = (
-            AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.PROVINCE)
-            .filter(Q(agencies__isnull=False) | Q(children__agencies__isnull=False))
-            .distinct()
-            .first()
-        )
+        province = queries.served_provinces().order_by("pk").first()
         if province is not None:
             choices.append(("province", _("Toàn tỉnh — %(name)s") % {"name": province.full_name}))
     else:
