@@ -58,6 +58,7 @@ import random
 import shlex
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,7 +90,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dossiers", type=int, default=int(os.environ.get("BENCH_DOSSIERS", 100_000)))
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--scenario", choices=["all", "users", "ramp"], default="all")
+    p.add_argument("--scenario", choices=["all", "users", "ramp", "costs"], default="all")
+    p.add_argument(
+        "--cost-requests",
+        type=int,
+        default=20,
+        help="sequential requests per target for the cost table (0: none)",
+    )
+    p.add_argument("--cores-for-capacity", type=int, default=2, help=argparse.SUPPRESS)
     p.add_argument("--users", type=int, default=2000, help="simulated users, 1 request/min each")
     p.add_argument("--seconds", type=float, default=60.0, help="measured seconds, users scenario")
     p.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds before a phase")
@@ -651,6 +659,7 @@ async def run(args, world: World, port: int, master: int, run_id: str) -> dict:
     if not ctx.targets:
         raise SystemExit("no target answers")
     out["targets"] = ctx.targets
+    out["costs"] = await request_costs(ctx, http, meter, args.cost_requests)
 
     if args.scenario in ("all", "users"):
         rate = args.users / 60.0
@@ -672,6 +681,38 @@ async def run(args, world: World, port: int, master: int, run_id: str) -> dict:
                 break
     out["metrics"] = await asyncio.to_thread(scrape_metrics, port)
     return out
+
+
+async def request_costs(ctx, http, meter, n: int) -> list[dict]:
+    """What one request of each target costs with nothing else running: ``n`` requests one
+    after the other; the server's and PostgreSQL's CPU per request and the median latency.
+    Shows which requests a mix's capacity is spent on (CPU per request × share)."""
+    if n <= 0:
+        return []
+    rng = random.Random(2)
+    ctx.phase_tag = "cost"
+    costs = []
+    for k, target in enumerate(ctx.targets):
+        start, pg_pids = await asyncio.to_thread(meter.mark)
+        walls = []
+        for j in range(n):
+            request, _check = target.build(ctx, rng, 100_000 + k * n + j)
+            began = time.perf_counter()
+            await http.request(request)
+            walls.append((time.perf_counter() - began) * 1000)
+        end, _ = await asyncio.to_thread(meter.mark, pg_pids)
+        server = (end.server - start.server) / n * 1000
+        pg = (end.pg - start.pg) / n * 1000
+        costs.append(
+            {
+                "name": target.name,
+                "weight": target.weight,
+                "p50": statistics.median(walls),
+                "server_ms": server,
+                "pg_ms": pg,
+            }
+        )
+    return costs
 
 
 async def settle(meter) -> None:
@@ -779,6 +820,28 @@ def report(args, machine: dict, dataset: dict, world: World, command: str, out: 
     )
     for name, why in out["left_out"].items():
         lines.append(f"**Left out of the mix: {name} — {why}** (the other shares scaled up).")
+    if out.get("costs"):
+        total_weight = sum(c["weight"] for c in out["costs"])
+        per_mix = sum(c["weight"] * (c["server_ms"] + c["pg_ms"]) for c in out["costs"])
+        per_mix /= total_weight
+        lines += ["", f"## Cost of one request ({args.cost_requests} in a row, nothing else)", ""]
+        lines.append(
+            f"CPU of the mix: {per_mix:.1f} ms per request on average (server + PostgreSQL), "
+            f"so {args.cores_for_capacity} cores serve at most about "
+            f"{args.cores_for_capacity * 1000 / per_mix:.0f} requests/s of it before the "
+            "generator's and the kernel's share."
+        )
+        lines += [
+            "",
+            "| target | share | p50 ms | server CPU ms | PostgreSQL CPU ms | of the mix's CPU |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for c in out["costs"]:
+            part = c["weight"] * (c["server_ms"] + c["pg_ms"]) / total_weight / per_mix
+            lines.append(
+                f"| {c['name']} | {c['weight'] / total_weight:.0%} | {c['p50']:.0f} | "
+                f"{c['server_ms']:.1f} | {c['pg_ms']:.1f} | {part:.0%} |"
+            )
     for r in out["phases"]:
         s = r.summary()
         verdict = (

@@ -331,3 +331,24 @@ def test_the_folded_name_follows_the_applicant(world):
         services.upsert_applicant(world.applicant(name="Nguyễn Thị Hằng Nga"))
     applicant.refresh_from_db()
     assert applicant.search_text == "nguyen thi hang nga"
+
+
+def test_a_name_search_of_all_dossiers_keeps_to_the_agency(client, world):
+    """The search narrows the list to keys first; the agency's own rule still applies to them:
+    received here, or with a step here, never someone else's."""
+    here = received(world)
+    other_agency = AgencyFactory()
+    elsewhere = received(world, personal_id="038090001235")
+    elsewhere.receiving_agency = other_agency
+    elsewhere.save(update_fields=["receiving_agency"])
+    Step.objects.filter(dossier=elsewhere).update(agency=other_agency)
+    stepped = received(world, personal_id="038090001236")  # received elsewhere, a step here
+    stepped.receiving_agency = other_agency
+    stepped.save(update_fields=["receiving_agency"])
+    Step.objects.filter(dossier=stepped, kind=Step.Kind.INTAKE).update(agency=other_agency)
+    client.force_login(world.specialist)
+    for query in ("hang", "Nguyễn Thị Hằng", "038090001235"):
+        listed = rows(client.get(INBOX, {"scope": "all", "q": query}))
+        assert elsewhere.pk not in listed, query
+    listed = rows(client.get(INBOX, {"scope": "all", "q": "hang"}))
+    assert set(listed) == {here.pk, stepped.pk}
