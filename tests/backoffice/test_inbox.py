@@ -352,3 +352,28 @@ def test_a_name_search_of_all_dossiers_keeps_to_the_agency(client, world):
         assert elsewhere.pk not in listed, query
     listed = rows(client.get(INBOX, {"scope": "all", "q": "hang"}))
     assert set(listed) == {here.pk, stepped.pk}
+
+
+@pytest.mark.parametrize("limit", [0, 1000])
+def test_a_name_search_finds_the_same_rows_when_too_many_people_match(
+    client, world, monkeypatch, limit
+):
+    """Past ``PEOPLE_LIMIT`` people the search becomes a condition on the applicant and owner
+    columns instead of a list of keys: same rows, same agency rule."""
+    monkeypatch.setattr(worklist, "PEOPLE_LIMIT", limit)
+    filed = received(world)
+    owned = received(
+        world,
+        name="Lê Văn Tám",
+        personal_id="038090001240",
+        owner=world.applicant(name="Nguyễn Thị Hằng", personal_id="038090001241"),
+    )
+    other = received(world, name="Trần Văn Ba", personal_id="038090001242")
+    elsewhere = received(world, personal_id="038090001243")
+    elsewhere.receiving_agency = AgencyFactory()
+    elsewhere.save(update_fields=["receiving_agency"])
+    Step.objects.filter(dossier=elsewhere).update(agency=elsewhere.receiving_agency)
+    client.force_login(world.specialist)
+    listed = rows(client.get(INBOX, {"scope": "all", "q": "nguyen hang"}))
+    assert set(listed) == {filed.pk, owned.pk}
+    assert other.pk not in listed and elsewhere.pk not in listed
