@@ -313,10 +313,9 @@ def desk_rows(membership: Membership, scope: Scope) -> QuerySet[Dossier]:
     )
 
 
-def searched_keys(filters: Filters) -> list[int] | None:
-    """The dossier keys the search box resolved to, when it resolved to a list of keys (a
-    name or an identifier found few enough dossiers); else None."""
-    cond = search_condition(filters.q)
+def searched_keys(cond: Q | None) -> list[int] | None:
+    """The dossier keys a search condition (``search_condition``) stands for, when it is a
+    list of keys (a name or an identifier found few enough dossiers); else None."""
     if cond is not None and len(cond.children) == 1 and isinstance(cond.children[0], AmongKeys):
         return cond.children[0].keys
     return None
@@ -535,17 +534,23 @@ def worklist(
         found = Step.objects.select_related(*related).order_by().in_bulk(keys)
         rows = _step_page([found[k] for k in keys if k in found], at)
     else:
-        rest = filters
+        # The search box is resolved once (it may read the applicants and their dossiers).
+        searched = search_condition(filters.q)
+        rest = dataclasses.replace(filters, q="")
         if scope == Scope.ALL:
-            among = searched_keys(filters) if filters.q.strip() else None
-            dossiers = agency_rows(membership, among)
+            among = searched_keys(searched)
             if among is not None and not access.is_read_only(membership.role):
-                rest = dataclasses.replace(filters, q="")  # applied: the other filters remain
+                dossiers = agency_rows(membership, among)
+                searched = None  # applied by agency_rows
+            else:
+                dossiers = agency_rows(membership)
             order = ("-submitted_at", "-id")
         else:
             dossiers = desk_rows(membership, scope)
             order = (F("due_at").asc(nulls_first=True), "id")
         dossiers = dossiers.filter(filter_condition(rest))
+        if searched is not None:
+            dossiers = dossiers.filter(searched)
         count, page, keys = _page_of(dossiers, order, page, page_size, cap=scope == Scope.ALL)
         found = Dossier.objects.select_related(*_DOSSIER_RELATED).order_by().in_bulk(keys)
         rows = _dossier_page([found[k] for k in keys if k in found], at, desk=scope != Scope.ALL)
