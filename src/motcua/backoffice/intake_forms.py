@@ -20,11 +20,12 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from motcua.agencies import units
 from motcua.agencies.models import Agency, Counter
 from motcua.catalog.models import Channel, Component, Procedure, Variant
-from motcua.core import codes
 from motcua.core.errors import DomainError
 from motcua.dossiers import services
+from motcua.dossiers.applicant_form import ApplicantChecks
 from motcua.dossiers.models import Applicant, Delivery
 
 from . import intake_queries, staging
@@ -95,7 +96,7 @@ def _count_field(label) -> forms.IntegerField:
 # --- applicant ------------------------------------------------------------------------------
 
 
-class ApplicantForm(forms.Form):
+class ApplicantForm(ApplicantChecks, forms.Form):
     """The applicant (người nộp) or the owner (chủ hồ sơ): person or organisation."""
 
     kind = forms.ChoiceField(
@@ -196,7 +197,7 @@ class ApplicantForm(forms.Form):
             self.initial["province"] = default_province
         province = self.current("province")
         self.fields["commune"].choices = [("", gettext("— Chọn xã, phường —"))] + [
-            (unit.code, unit.full_name) for unit in intake_queries.communes(province)
+            (unit.code, unit.full_name) for unit in units.communes(province)
         ]
 
     def current(self, name: str) -> str:
@@ -205,54 +206,6 @@ class ApplicantForm(forms.Form):
             return (self.data.get(self.add_prefix(name)) or "").strip()
         value = self.initial.get(name, self.fields[name].initial)
         return str(value or "")
-
-    def clean(self):
-        data = super().clean()
-        kind = data.get("kind")
-        if kind == Applicant.Kind.INDIVIDUAL:
-            data["tax_code"] = ""
-            value = data.get("personal_id", "")
-            if not value:
-                self.add_error(
-                    "personal_id", gettext("Chưa nhập số định danh cá nhân (12 chữ số).")
-                )
-            else:
-                try:
-                    data["personal_id"] = codes.validate_personal_id(value)
-                except DomainError as exc:
-                    self.add_error("personal_id", exc.message)
-        elif kind == Applicant.Kind.ORGANISATION:
-            data["personal_id"] = ""
-            value = data.get("tax_code", "")
-            if not value:
-                self.add_error("tax_code", gettext("Chưa nhập mã số thuế của tổ chức."))
-            else:
-                try:
-                    data["tax_code"] = codes.validate_tax_code(value)
-                except DomainError as exc:
-                    self.add_error("tax_code", exc.message)
-        if data.get("phone"):
-            try:
-                data["phone"] = codes.normalize_phone(data["phone"])
-            except DomainError as exc:
-                self.add_error("phone", exc.message)
-        if data.get("commune") and not data.get("province"):
-            self.add_error("province", gettext("Chọn tỉnh, thành phố của xã, phường đã chọn."))
-        return data
-
-    def to_input(self) -> services.ApplicantInput:
-        data = self.cleaned_data
-        return services.ApplicantInput(
-            kind=data["kind"],
-            name=" ".join(data["name"].split()),
-            personal_id=data.get("personal_id", ""),
-            tax_code=data.get("tax_code", ""),
-            phone=data.get("phone", ""),
-            email=data.get("email", ""),
-            province_code=data.get("province", ""),
-            commune_code=data.get("commune", ""),
-            address_line=data.get("address_line", ""),
-        )
 
 
 def applicant_initial(applicant: Applicant) -> dict[str, str]:
@@ -517,12 +470,12 @@ class IntakeBundle:
         self.form = IntakeForm(
             data, variants=self.variants, counters=self.counters, initial=initial
         )
-        units = intake_queries.provinces()
+        provinces = units.provinces()
         home = intake_queries.home_province(agency)
         self.applicant = ApplicantForm(
-            data, prefix="applicant", provinces=units, default_province=home
+            data, prefix="applicant", provinces=provinces, default_province=home
         )
-        self.owner = ApplicantForm(data, prefix="owner", provinces=units, default_province=home)
+        self.owner = ApplicantForm(data, prefix="owner", provinces=provinces, default_province=home)
         components = list(self.variant.components.all()) if self.variant is not None else []
         self.components = [
             ListedComponentForm(data, files, component=component) for component in components

@@ -87,28 +87,6 @@ def variant_for(agency: Agency, variant_id) -> Variant | None:
 # --- addresses ------------------------------------------------------------------------------
 
 
-def provinces() -> list[AdministrativeUnit]:
-    return list(
-        AdministrativeUnit.objects.filter(
-            level=AdministrativeUnit.Level.PROVINCE, valid_to__isnull=True
-        ).order_by("name")
-    )
-
-
-def communes(province_code: str) -> list[AdministrativeUnit]:
-    if not province_code:
-        return []
-    return list(
-        AdministrativeUnit.objects.filter(
-            level=AdministrativeUnit.Level.COMMUNE,
-            valid_to__isnull=True,
-            parent__code=province_code,
-            parent__level=AdministrativeUnit.Level.PROVINCE,
-            parent__valid_to__isnull=True,
-        ).order_by("name")
-    )
-
-
 def home_province(agency: Agency) -> str:
     """The code of the province an agency serves (the default of an applicant's address)."""
     unit = agency.unit

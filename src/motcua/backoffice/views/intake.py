@@ -33,6 +33,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from motcua.agencies import units
 from motcua.core.errors import DomainError
 from motcua.dossiers import services
 from motcua.dossiers.files import max_upload_bytes
@@ -330,7 +331,7 @@ def applicant(request: HttpRequest) -> HttpResponse:
     form = ApplicantForm(
         data,
         prefix=prefix,
-        provinces=intake_queries.provinces(),
+        provinces=units.provinces(),
         default_province=intake_queries.home_province(agency),
     )
     form.is_valid()
@@ -364,7 +365,7 @@ def communes(request: HttpRequest) -> HttpResponse:
     if prefix not in APPLICANT_PREFIXES:
         raise Http404
     province = request.GET.get(f"{prefix}-province", "")
-    context = {"communes": intake_queries.communes(province)}
+    context = {"communes": units.communes(province)}
     return render(request, "backoffice/intake/_communes.html", context)
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from motcua.accounts import citizens
 from motcua.accounts.models import CitizenKind, CitizenProfile
 from motcua.agencies.models import AdministrativeUnit
+from motcua.agencies.units import communes, provinces
 from motcua.core import codes
 from motcua.core.errors import DomainError
 from motcua.dossiers.models import Rating
@@ -99,28 +100,6 @@ class SignInForm(forms.Form):
 
 def _unit_choices(units, empty: str) -> list[tuple[str, str]]:
     return [("", empty)] + [(unit.code, unit.full_name) for unit in units]
-
-
-def provinces() -> list[AdministrativeUnit]:
-    return list(
-        AdministrativeUnit.objects.filter(
-            level=AdministrativeUnit.Level.PROVINCE, valid_to__isnull=True
-        ).order_by("name")
-    )
-
-
-def communes(province_code: str) -> list[AdministrativeUnit]:
-    if not province_code:
-        return []
-    return list(
-        AdministrativeUnit.objects.filter(
-            level=AdministrativeUnit.Level.COMMUNE,
-            valid_to__isnull=True,
-            parent__code=province_code,
-            parent__level=AdministrativeUnit.Level.PROVINCE,
-            parent__valid_to__isnull=True,
-        ).order_by("name")
-    )
 
 
 class ProfileForm(forms.ModelForm):

@@ -7,11 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from motcua.agencies.models import AdministrativeUnit
+from motcua.agencies.units import communes, provinces
 from motcua.catalog.models import OnlineMode
-from motcua.core import codes
-from motcua.core.errors import DomainError
-from motcua.dossiers import services as dossier_services
+from motcua.dossiers.applicant_form import ApplicantChecks
 from motcua.dossiers.models import Applicant, Delivery
 
 APPLICANT_FIELDS = (
@@ -25,28 +23,6 @@ APPLICANT_FIELDS = (
     "commune",
     "address_line",
 )
-
-
-def provinces() -> list[AdministrativeUnit]:
-    return list(
-        AdministrativeUnit.objects.filter(
-            level=AdministrativeUnit.Level.PROVINCE, valid_to__isnull=True
-        ).order_by("name")
-    )
-
-
-def communes(province_code: str) -> list[AdministrativeUnit]:
-    if not province_code:
-        return []
-    return list(
-        AdministrativeUnit.objects.filter(
-            level=AdministrativeUnit.Level.COMMUNE,
-            valid_to__isnull=True,
-            parent__code=province_code,
-            parent__level=AdministrativeUnit.Level.PROVINCE,
-            parent__valid_to__isnull=True,
-        ).order_by("name")
-    )
 
 
 def described(form: forms.Form) -> forms.Form:
@@ -97,7 +73,7 @@ class StartForm(forms.Form):
             self.fields["agency"].initial = agencies[0].pk
 
 
-class ApplicantForm(forms.Form):
+class ApplicantForm(ApplicantChecks, forms.Form):
     """The person or organisation applying: prefilled from the account, always editable."""
 
     kind = forms.ChoiceField(
@@ -186,53 +162,11 @@ class ApplicantForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        kind = data.get("kind")
-        if kind == Applicant.Kind.INDIVIDUAL:
-            data["tax_code"] = ""
-            if not data.get("personal_id"):
-                self.add_error(
-                    "personal_id", gettext("Chưa nhập số định danh cá nhân (12 chữ số).")
-                )
-            else:
-                try:
-                    data["personal_id"] = codes.validate_personal_id(data["personal_id"])
-                except DomainError as exc:
-                    self.add_error("personal_id", exc.message)
-        elif kind == Applicant.Kind.ORGANISATION:
-            data["personal_id"] = ""
-            if not data.get("tax_code"):
-                self.add_error("tax_code", gettext("Chưa nhập mã số thuế của tổ chức."))
-            else:
-                try:
-                    data["tax_code"] = codes.validate_tax_code(data["tax_code"])
-                except DomainError as exc:
-                    self.add_error("tax_code", exc.message)
-        if data.get("phone"):
-            try:
-                data["phone"] = codes.normalize_phone(data["phone"])
-            except DomainError as exc:
-                self.add_error("phone", exc.message)
         if not data.get("phone") and not data.get("email"):
             self.add_error(
                 "phone", gettext("Cần số điện thoại hoặc thư điện tử để nhận thông báo về hồ sơ.")
             )
-        if data.get("commune") and not data.get("province"):
-            self.add_error("province", gettext("Chọn tỉnh, thành phố của xã, phường đã chọn."))
         return data
-
-    def to_input(self) -> dossier_services.ApplicantInput:
-        data = self.cleaned_data
-        return dossier_services.ApplicantInput(
-            kind=data["kind"],
-            name=" ".join(data["name"].split()),
-            personal_id=data.get("personal_id", ""),
-            tax_code=data.get("tax_code", ""),
-            phone=data.get("phone", ""),
-            email=data.get("email", ""),
-            province_code=data.get("province", ""),
-            commune_code=data.get("commune", ""),
-            address_line=data.get("address_line", ""),
-        )
 
 
 def delivery_choices(version) -> list[tuple[str, str]]:
